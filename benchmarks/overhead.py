@@ -1,0 +1,219 @@
+"""Per-call cost of one JSON log line, tracelog next to the peers it replaces.
+
+    make bench            # or: .venv/bin/python benchmarks/overhead.py [--rounds N]
+
+Everything runs in one process, inside one active SDK span, writing to /dev/null.
+Each case is timed in rounds that rotate through the cases (so drift and noise hit
+all of them alike), and the table shows each case's median ns/call over the rounds,
+plus the ratios the performance budget is stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import orjson
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+import tracelog
+
+if TYPE_CHECKING:
+    import io
+
+Case = Callable[[], None]
+
+
+def devnull_text() -> io.TextIOWrapper:
+    return open(os.devnull, "w")  # noqa: PTH123 - kept open for the whole run
+
+
+def isolated_logger(
+    name: str, handler: logging.Handler, level: int = logging.INFO
+) -> logging.Logger:
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(level)
+    return logger
+
+
+def hand_minimum() -> Case:
+    """Read the span, build the dict, orjson, one write: the floor for any JSON logger."""
+    fd = os.open(os.devnull, os.O_WRONLY)
+
+    def call() -> None:
+        sc = trace.get_current_span().get_span_context()
+        line = {
+            "timestamp": time.time(),
+            "level": "info",
+            "logger": "bench",
+            "message": "order placed",
+            "traceId": format(sc.trace_id, "032x"),
+            "spanId": format(sc.span_id, "016x"),
+            "order_id": "A-1001",
+        }
+        os.write(fd, orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+
+    return call
+
+
+def tracelog_structlog() -> Case:
+    tracelog.configure(stream=devnull_text(), level="INFO")
+    log = tracelog.get_logger("bench")
+    return lambda: log.info("order placed", order_id="A-1001")
+
+
+def tracelog_structlog_disabled() -> Case:
+    log = tracelog.get_logger("bench")
+    return lambda: log.debug("order placed", order_id="A-1001")
+
+
+def tracelog_stdlib() -> Case:
+    from tracelog.stdlib import JsonFormatter, JsonStreamHandler
+
+    handler = JsonStreamHandler(devnull_text())
+    handler.setFormatter(JsonFormatter())
+    logger = isolated_logger("bench.tracelog", handler)
+    return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
+
+
+def tracelog_stdlib_disabled() -> Case:
+    logger = logging.getLogger("bench.tracelog")
+    return lambda: logger.debug("order placed", extra={"order_id": "A-1001"})
+
+
+def stdlib_plain() -> Case:
+    handler = logging.StreamHandler(devnull_text())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger = isolated_logger("bench.plain", handler)
+    return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
+
+
+def structlog_recipe() -> Case:
+    """structlog's documented OTel recipe: a processor adding ids, TimeStamper, JSONRenderer."""
+    import structlog
+
+    def add_ids(_: object, __: str, event_dict: dict[str, object]) -> dict[str, object]:
+        span = trace.get_current_span()
+        if span.is_recording():
+            ctx = span.get_span_context()
+            event_dict["span_id"] = format(ctx.span_id, "016x")
+            event_dict["trace_id"] = format(ctx.trace_id, "032x")
+        return event_dict
+
+    log = structlog.wrap_logger(
+        structlog.WriteLogger(devnull_text()),
+        processors=[
+            structlog.processors.add_log_level,
+            add_ids,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    )
+    return lambda: log.info("order placed", order_id="A-1001")
+
+
+def pythonjsonlogger_otel() -> Case | None:
+    """python-json-logger's orjson formatter + OTel's LoggingInstrumentor id injection."""
+    try:
+        from opentelemetry.instrumentation.logging import LoggingInstrumentor
+    except ImportError:
+        return None
+    from pythonjsonlogger.orjson import OrjsonFormatter
+
+    LoggingInstrumentor().instrument(set_logging_format=False)
+    handler = logging.StreamHandler(devnull_text())
+    handler.setFormatter(OrjsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger = isolated_logger("bench.pjl", handler)
+    return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
+
+
+def ecs_logging_stdlib() -> Case | None:
+    try:
+        import ecs_logging
+    except ImportError:
+        return None
+    handler = logging.StreamHandler(devnull_text())
+    handler.setFormatter(ecs_logging.StdlibFormatter())
+    logger = isolated_logger("bench.ecs", handler)
+    return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
+
+
+def measure(cases: dict[str, Case], rounds: int, calls: int) -> dict[str, float]:
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for name in order:
+            fn = cases[name]
+            start = time.perf_counter_ns()
+            for _ in range(calls):
+                fn()
+            samples[name].append((time.perf_counter_ns() - start) / calls)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=5000)
+    args = parser.parse_args()
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
+    tracer = provider.get_tracer("bench")
+    with tracer.start_as_current_span("bench"):
+        builders: dict[str, Callable[[], Case | None]] = {
+            "hand-written minimum": hand_minimum,
+            "tracelog structlog": tracelog_structlog,
+            "tracelog structlog, disabled level": tracelog_structlog_disabled,
+            "tracelog stdlib": tracelog_stdlib,
+            "tracelog stdlib, disabled level": tracelog_stdlib_disabled,
+            "stdlib plain text": stdlib_plain,
+            "structlog OTel recipe": structlog_recipe,
+            "python-json-logger + OTel injection": pythonjsonlogger_otel,
+            "ecs-logging stdlib": ecs_logging_stdlib,
+        }
+        cases = {name: case for name, build in builders.items() if (case := build()) is not None}
+        for fn in cases.values():  # warm caches
+            for _ in range(200):
+                fn()
+        result = measure(cases, args.rounds, args.calls)
+
+    minimum = result["hand-written minimum"]
+    plain = result["stdlib plain text"]
+    print(
+        f"# {time.strftime('%Y-%m-%d')} {platform.machine()} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {args.rounds} rounds x {args.calls} calls"
+    )
+    print(f"{'case':40} {'ns/call':>9} {'x minimum':>10} {'x stdlib text':>14}")
+    for name, ns in result.items():
+        print(f"{name:40} {ns:9.0f} {ns / minimum:10.2f} {ns / plain:14.2f}")
+    print()
+    print(
+        "budget: tracelog structlog <= 1.25x minimum:"
+        f" {result['tracelog structlog'] / minimum:.2f}x"
+    )
+    print(
+        "budget: tracelog stdlib <= 1.15x stdlib plain text:"
+        f" {result['tracelog stdlib'] / plain:.2f}x"
+    )
+    print(
+        f"budget: disabled level <= 150 ns: {result['tracelog structlog, disabled level']:.0f} ns"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

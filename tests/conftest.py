@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+import tracelog
+from tracelog import structlog as adapter
+from tracelog.testing import SpanRecorder
+
+FRAMEWORKS = ("stdlib", "structlog")
+
+
+@pytest.fixture
+def recorder() -> Iterator[SpanRecorder]:
+    rec = SpanRecorder(service="checkout")
+    yield rec
+    rec.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts unconfigured and leaves the root logger as it found it."""
+    import structlog
+
+    for var in (
+        "TRACELOG_SCHEMA",
+        "TRACELOG_LEVEL",
+        "TRACELOG_REDACT",
+        "TRACELOG_STREAM",
+        "TRACELOG_SPAN_EVENTS",
+        "OTEL_SERVICE_NAME",
+        "GOOGLE_CLOUD_PROJECT",
+        "DD_ENV",
+        "DD_VERSION",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    saved = structlog.get_config()
+    active = (adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level)
+    yield
+    tracelog.shutdown()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**saved)
+    adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level = active
+
+
+class Output:
+    """A configured tracelog writing into a buffer; `.lines()` parses what was written."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.buffer = io.StringIO()
+        tracelog.configure(stream=self.buffer, **kwargs)
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [orjson.loads(line) for line in self.buffer.getvalue().splitlines()]
+
+    def raw(self) -> list[str]:
+        return self.buffer.getvalue().splitlines()
+
+
+@pytest.fixture
+def output() -> Callable[..., Output]:
+    return Output
+
+
+def emit(framework: str, method: str, message: str, **fields: Any) -> None:
+    """Log one event through *framework* with *fields* as user fields."""
+    exc_info = fields.pop("exc_info", None)
+    if framework == "stdlib":
+        getattr(logging.getLogger("app"), method)(message, extra=fields, exc_info=exc_info)
+    else:
+        if exc_info is not None:
+            fields["exc_info"] = exc_info
+        getattr(tracelog.get_logger("app"), method)(message, **fields)
+
+
+@pytest.fixture(params=FRAMEWORKS)
+def framework(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

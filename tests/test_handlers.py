@@ -1,0 +1,226 @@
+"""stdlib plumbing: QueueHandler capture, failing streams, dictConfig, the filter."""
+
+from __future__ import annotations
+
+import io
+import logging
+import logging.config
+import logging.handlers
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import orjson
+import pytest
+
+import tracelog
+from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceContextFilter
+
+
+def span_ids(span) -> tuple[str, str]:
+    sc = span.get_span_context()
+    return format(sc.trace_id, "032x"), format(sc.span_id, "016x")
+
+
+class TestQueueHandler:
+    def test_ids_are_captured_at_the_call(self, recorder) -> None:
+        """With the filter on the QueueHandler, the listener thread writes the caller's ids."""
+        buffer = io.StringIO()
+        q: queue.Queue[logging.LogRecord] = queue.Queue()
+        target = JsonStreamHandler(buffer)
+        target.setFormatter(JsonFormatter())
+        qh = logging.handlers.QueueHandler(q)
+        qh.addFilter(TraceContextFilter())
+        listener = logging.handlers.QueueListener(q, target)
+        logger = logging.getLogger("queued")
+        logger.propagate = False
+        logger.addHandler(qh)
+        logger.setLevel(logging.INFO)
+        listener.start()
+        try:
+            with recorder.tracer.start_as_current_span("op") as span:
+                logger.info("queued line", extra={"n": 1})
+        finally:
+            listener.stop()
+            logger.removeHandler(qh)
+        line = orjson.loads(buffer.getvalue())
+        assert span_ids(span) == (line["traceId"], line["spanId"])
+        assert ("checkout", 1) == (line["service"], line["n"])
+
+    def test_without_filter_ids_are_lost_in_listener(self, recorder) -> None:
+        """The trap the filter exists for: formatting in the listener sees no span."""
+        buffer = io.StringIO()
+        q: queue.Queue[logging.LogRecord] = queue.Queue()
+        target = JsonStreamHandler(buffer)
+        listener = logging.handlers.QueueListener(q, target)
+        logger = logging.getLogger("queued2")
+        logger.propagate = False
+        qh = logging.handlers.QueueHandler(q)
+        logger.addHandler(qh)
+        listener.start()
+        try:
+            with recorder.tracer.start_as_current_span("op"):
+                logger.warning("lost ids")
+        finally:
+            listener.stop()
+            logger.removeHandler(qh)
+        assert "traceId" not in orjson.loads(buffer.getvalue())
+
+
+class FlakyStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken = True
+
+    def write(self, s: str) -> int:
+        if self.broken:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(s)
+
+
+class TestFailingStreams:
+    def test_broken_stream_never_raises_and_recovers(self, capfd) -> None:
+        """Write errors are reported once, counted, and logging resumes afterwards."""
+        stream = FlakyStream()
+        tracelog.configure(stream=stream)
+        for i in range(5):
+            logging.getLogger("x").warning("lost %d", i)
+            tracelog.get_logger("y").warning("lost")
+        stream.broken = False
+        logging.getLogger("x").warning("back")
+        err = capfd.readouterr().err
+        assert 1 == err.count("cannot write log lines")
+        assert "10 line(s) were lost" in err
+        assert "back" == orjson.loads(stream.getvalue())["message"]
+
+    def test_closed_stream(self, capfd) -> None:
+        """A closed file: no exception in the caller, one diagnostic."""
+        stream = io.StringIO()
+        tracelog.configure(stream=stream)
+        stream.close()
+        logging.getLogger("x").warning("into the void")
+        logging.getLogger("x").warning("again")
+        tracelog.shutdown()
+        err = capfd.readouterr().err
+        assert 1 == err.count("cannot write log lines")
+        assert "2 log line(s)" in err
+
+    def test_closed_real_file(self, tmp_path, capfd) -> None:
+        """A closed file with a descriptor is never written through a stale fd."""
+        stream = (tmp_path / "out.log").open("w")
+        tracelog.configure(stream=stream)
+        logging.getLogger("x").warning("written")
+        stream.close()
+        logging.getLogger("x").warning("not written")
+        assert 1 == len((tmp_path / "out.log").read_text().splitlines())
+        assert "cannot write log lines" in capfd.readouterr().err
+
+    def test_real_pipe_whose_reader_exits(self) -> None:
+        """`app | head -1`: the writer keeps running and exits 0 after EPIPE."""
+        code = (
+            "import logging, tracelog, sys\n"
+            "tracelog.configure(stream='stdout')\n"
+            "for i in range(20000): logging.getLogger('x').warning('line %d', i)\n"
+            "print('survived', file=sys.stderr)\n"
+        )
+        proc = subprocess.run(
+            f'{sys.executable} -c "{code}" | head -1',
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "line 0" == orjson.loads(proc.stdout)["message"]
+        assert "survived" in proc.stderr
+        assert 1 == proc.stderr.count("cannot write log lines")
+
+    def test_dev_full(self, capfd) -> None:
+        """ENOSPC on /dev/full is reported once and never raises."""
+        if not os.path.exists("/dev/full"):
+            pytest.skip("no /dev/full on this system")
+        with open("/dev/full", "w") as full:
+            tracelog.configure(stream=full)
+            for _ in range(3):
+                tracelog.get_logger("x").warning("no space")
+            tracelog.shutdown()
+        err = capfd.readouterr().err
+        assert 1 == err.count("No space left on device")
+        assert "3 log line(s)" in err
+
+
+class TestConcurrency:
+    def test_threads_never_tear_lines(self, tmp_path, recorder) -> None:
+        """8 threads x 500 lines to one file: every line parses, none lost, ids right."""
+        path = tmp_path / "out.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream)
+            log = tracelog.get_logger("t")
+
+            def work(n: int) -> None:
+                with recorder.tracer.start_as_current_span(f"w{n}") as span:
+                    _tid, sid = span_ids(span)
+                    for i in range(500):
+                        if i % 2:
+                            log.info("s", worker=n, i=i, expect=sid, pad="p" * 300)
+                        else:
+                            logging.getLogger("t").info(
+                                "l", extra={"worker": n, "i": i, "expect": sid}
+                            )
+
+            threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        lines = [orjson.loads(x) for x in path.read_text().splitlines()]
+        assert 4000 == len(lines)
+        assert all(line["spanId"] == line["expect"] for line in lines)
+        assert 4000 == len({(line["worker"], line["i"]) for line in lines})
+
+
+class TestDictConfig:
+    def test_readme_dictconfig_example(self, recorder, capsys) -> None:
+        """The README's dictConfig snippet works as written."""
+        readme = (Path(__file__).parent.parent / "README.md").read_text()
+        snippet = readme.split("<!-- dictconfig -->")[1].split("```python")[1].split("```")[0]
+        namespace: dict[str, object] = {}
+        exec(snippet, namespace)  # noqa: S102 - the README's own example
+        with recorder.tracer.start_as_current_span("op") as span:
+            logging.getLogger("payments").warning("card declined", extra={"order_id": "A-1"})
+        line = orjson.loads(capsys.readouterr().out)
+        assert span_ids(span) == (line["traceId"], line["spanId"])
+        assert ("card declined", "A-1") == (line["message"], line["order_id"])
+        logging.getLogger("payments").handlers.clear()
+        logging.getLogger().handlers[:] = [
+            h for h in logging.getLogger().handlers if not isinstance(h, JsonStreamHandler)
+        ]
+
+    def test_formatter_options(self) -> None:
+        """JsonFormatter takes schema options and rejects bad ones at construction."""
+        fmt = JsonFormatter(schema="gcp", gcp_project="shop")
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "m", (), None)
+        line = orjson.loads(fmt.format(record))
+        assert ("ERROR", "m") == (line["severity"], line["message"])
+        with pytest.raises(ValueError, match="valid schemas"):
+            JsonFormatter(schema="nope")
+
+    def test_non_json_formatter_on_handler(self) -> None:
+        """JsonStreamHandler also writes what a plain Formatter makes, one line each."""
+        buffer = io.StringIO()
+        handler = JsonStreamHandler(buffer)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "plain", (), None))
+        handler.flush()
+        assert "INFO plain\n" == buffer.getvalue()
+
+    def test_set_stream(self) -> None:
+        """setStream() moves the sink too."""
+        first, second = io.StringIO(), io.StringIO()
+        handler = JsonStreamHandler(first)
+        handler.setStream(second)
+        handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "moved", (), None))
+        assert ("", "moved") == (first.getvalue(), orjson.loads(second.getvalue())["message"])

@@ -1,0 +1,146 @@
+"""Import hygiene: what `import tracelog` loads, and which module may import what."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tracelog
+
+PACKAGE = Path(tracelog.__file__).parent
+
+# module -> top-level packages (outside tracelog and the stdlib) it may import.
+ALLOWED: dict[str, set[str]] = {
+    "__init__": set(),
+    "_version": set(),
+    "_line": set(),
+    "context": {"opentelemetry", "opentelemetry.trace", "opentelemetry.context"},
+    "schemas": set(),
+    "render": {"orjson"},
+    "redact": set(),
+    "sink": set(),
+    "stdlib": {"pythonjsonlogger"},
+    "structlog": {"structlog"},
+    "config": {"structlog"},
+    "testing": {"opentelemetry.sdk", "structlog"},
+    "cli.__init__": set(),
+    "cli.__main__": set(),
+}
+# tracelog modules each module may import.
+INTERNAL: dict[str, set[str]] = {
+    "__init__": {"config", "context", "redact", "schemas", "_version"},
+    "context": set(),
+    "_version": set(),
+    "schemas": {"context"},
+    "render": set(),
+    "redact": {"render"},
+    "sink": set(),
+    "_line": {"render", "context", "schemas", "redact"},
+    "stdlib": {"context", "sink", "_line", "schemas"},
+    "structlog": {"render", "_line", "context", "schemas", "sink"},
+    "config": {"_line", "schemas", "stdlib", "structlog", "redact"},
+    "testing": {"render", "structlog"},
+    "cli.__init__": set(),
+    "cli.__main__": {"cli"},
+}
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "tracelog":
+                found.update(f"tracelog.{alias.name}" for alias in node.names)
+            else:
+                found.add(node.module)
+    return found
+
+
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+
+
+class TestImportRules:
+    def test_every_module_is_listed(self) -> None:
+        """A new module must be given its import rule here."""
+        assert sorted(ALLOWED) == sorted(module_name(p) for p in SOURCES)
+
+    @pytest.mark.parametrize("path", SOURCES, ids=module_name)
+    def test_module_imports_only_what_it_may(self, path: Path) -> None:
+        """Each module's third-party and internal imports stay inside its rule."""
+        name = module_name(path)
+        stdlib = sys.stdlib_module_names
+        third_party, internal = set(), set()
+        for imported in imports_of(path):
+            top = imported.split(".")[0]
+            if top == "tracelog":
+                internal.add(imported.removeprefix("tracelog.").split(".")[0] or imported)
+            elif top not in stdlib and top != "__future__":
+                third_party.add(imported)
+        allowed = ALLOWED[name]
+        assert set() == {
+            m for m in third_party if not any(m == a or m.startswith(a + ".") for a in allowed)
+        }
+        assert set() == internal - INTERNAL[name] - {"tracelog"}
+
+    def test_only_context_reads_opentelemetry_trace(self) -> None:
+        """OTel's current context is read in context.py alone."""
+        readers = {
+            module_name(p)
+            for p in SOURCES
+            if any(i.startswith("opentelemetry") and "sdk" not in i for i in imports_of(p))
+        }
+        assert {"context"} == readers
+
+
+class TestImportSideEffects:
+    def test_import_loads_neither_sdk_nor_structlog(self) -> None:
+        """`import tracelog` loads no opentelemetry.sdk, no structlog, and patches nothing."""
+        code = (
+            "import logging, sys\n"
+            "factory = logging.getLogRecordFactory()\n"
+            "handlers = list(logging.getLogger().handlers)\n"
+            "import tracelog\n"
+            "prefixes = ('opentelemetry.sdk', 'structlog')\n"
+            "loaded = [m for m in sys.modules if m.startswith(prefixes)]\n"
+            "print(sorted(loaded))\n"
+            "root = logging.getLogger()\n"
+            "print(logging.getLogRecordFactory() is factory, root.handlers == handlers)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.splitlines()
+        assert ["[]", "True True"] == out
+
+    def test_lazy_version(self) -> None:
+        """__version__ is resolved lazily from the installed metadata."""
+        from importlib.metadata import version
+
+        assert version("tracelog-otel") == tracelog.__version__
+        with pytest.raises(AttributeError, match="no attribute 'nope'"):
+            _ = tracelog.nope  # type: ignore[attr-defined]
+
+    def test_public_api_is_pinned(self) -> None:
+        """The exported names are deliberate."""
+        assert sorted(tracelog.__all__) == sorted(
+            [
+                "SCHEMA_NAMES",
+                "Redactor",
+                "Schema",
+                "TraceContext",
+                "__version__",
+                "configure",
+                "current_trace_context",
+                "get_logger",
+                "shutdown",
+            ]
+        )

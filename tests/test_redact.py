@@ -1,0 +1,156 @@
+"""Redaction: secret keys at any depth, secret-looking values in any text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import emit
+from tracelog.redact import REDACTED, Redactor
+from tracelog.schemas import SCHEMA_NAMES
+
+R = Redactor()
+
+
+class TestKeys:
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "password",
+            "X-Api-Key",
+            "db_password",
+            "sessionid",
+            "Authorization",
+            "set-cookie",
+            "refresh_token",
+            "client.secret",
+            "CREDIT_CARD",
+            "user_ssn",
+            "cvv",
+            "PWD",
+        ],
+    )
+    def test_secret_keys(self, key: str) -> None:
+        """Listed words match case-insensitively with -, _ and . ignored, by containment."""
+        assert R.is_secret_key(key)
+
+    @pytest.mark.parametrize("key", ["order_id", "class_name", "user", "cvvv_total", "tokens2"])
+    def test_plain_keys(self, key: str) -> None:
+        """Short words (ssn, cvv, pwd) must be a whole word of the key."""
+        expected = key == "tokens2"  # contains "token": long words match by containment
+        assert expected == R.is_secret_key(key)
+
+    def test_nested(self) -> None:
+        """Secret keys are found at any depth in dicts and lists; the key stays."""
+        value = {"a": [{"password": "p1"}, {"b": {"api_key": "k1", "ok": "fine"}}]}
+        assert {"a": [{"password": REDACTED}, {"b": {"api_key": REDACTED, "ok": "fine"}}]} == (
+            R.value(value)
+        )
+
+
+class TestValues:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("auth Bearer abc.def-ghi", f"auth Bearer {REDACTED}"),
+            ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-abc ok", f"jwt {REDACTED} ok"),
+            ("key AKIAIOSFODNN7EXAMPLE used", f"key {REDACTED} used"),
+            ("card 4111 1111 1111 1111 charged", f"card {REDACTED} charged"),
+            ("card 4111-1111-1111-1111", f"card {REDACTED}"),
+            ("order 4111111111111112 (not luhn)", "order 4111111111111112 (not luhn)"),
+            ("db postgres://app:s3cr3t@db:5432/x", f"db postgres://app:{REDACTED}@db:5432/x"),
+            ("login password=hunter2 ok", f"login password={REDACTED} ok"),
+            ("token: abc123", f"token: {REDACTED}"),
+            ("plain text, nothing here", "plain text, nothing here"),
+        ],
+    )
+    def test_patterns(self, text: str, expected: str) -> None:
+        """Each pattern is replaced in place, keeping the text around it."""
+        assert expected == R.text(text)
+        assert expected == R.text(text)  # the clean-string memo gives the same answer
+
+    def test_custom_keys_and_patterns(self) -> None:
+        """Extra keys and patterns apply on top of the defaults."""
+        r = Redactor(keys=["order_secret_ref", "pin"], patterns=[r"ORD-\d+"])
+        assert r.is_secret_key("PIN")
+        assert f"id {REDACTED}" == r.text("id ORD-991")
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error"),
+        [
+            ({"keys": "password"}, TypeError),
+            ({"keys": [3]}, TypeError),
+            ({"patterns": ["("]}, ValueError),
+            ({"patterns": [3]}, TypeError),
+            ({"replacement": 1}, TypeError),
+        ],
+    )
+    def test_bad_config(self, kwargs: dict[str, Any], error: type[Exception]) -> None:
+        """Bad rules fail at construction."""
+        with pytest.raises(error):
+            Redactor(**kwargs)
+
+    def test_defaults_off(self) -> None:
+        """defaults=False keeps only what was given."""
+        r = Redactor(defaults=False, keys=["pin"])
+        assert not r.is_secret_key("password")
+        assert "Bearer abc" == r.text("Bearer abc")
+
+    def test_circular_and_deep(self) -> None:
+        """A self-referencing or very deep value never raises."""
+        d: dict[str, Any] = {}
+        d["d"] = d
+        assert {"d": "[circular]"} == R.value(d)
+        deep: Any = "x"
+        for _ in range(100):
+            deep = [deep]
+        assert R.value(deep) is not None
+
+
+SECRET = "Zq9sEcReTvAlUe"
+KEY_WORDS = ["password", "api_key", "token", "secret", "authorization", "session", "cookie"]
+
+
+def spelled(word: str, style: int) -> str:
+    parts = word.split("_")
+    if style == 0:
+        return word.upper()
+    if style == 1:
+        return "-".join(p.capitalize() for p in parts)
+    if style == 2:
+        return "db." + word
+    return "x_" + word.replace("_", "") + "_value"
+
+
+@st.composite
+def planted(draw: st.DrawFn) -> dict[str, Any]:
+    key = spelled(draw(st.sampled_from(KEY_WORDS)), draw(st.integers(0, 3)))
+    value: Any = {key: SECRET}
+    for _ in range(draw(st.integers(0, 6))):
+        wrap = draw(st.integers(0, 1))
+        value = [value] if wrap else {draw(st.sampled_from(["a", "b", "data"])): value}
+    return {"payload": value}
+
+
+class TestNeverLeaks:
+    @settings(
+        max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        fields=planted(),
+        schema=st.sampled_from(SCHEMA_NAMES),
+        framework=st.sampled_from(["stdlib", "structlog"]),
+    )
+    def test_planted_secret_never_in_output(self, output, fields, schema, framework) -> None:
+        """A secret under a secret key at any depth appears in no layout's output."""
+        out = output(schema=schema, gcp_project="p")
+        emit(framework, "warning", "event", **fields)
+        emit(framework, "warning", f"password={SECRET}")
+        raw = out.buffer.getvalue()
+        assert 2 == len(out.raw())
+        assert SECRET not in raw
+        assert re.search(r"\[REDACTED\]", raw)

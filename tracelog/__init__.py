@@ -1,0 +1,39 @@
+"""tracelog: trace-correlated JSON logs for stdlib logging and structlog.
+
+``import tracelog`` has no side effects: it loads neither structlog nor the OpenTelemetry
+SDK, and changes no global logging state until :func:`configure` is called.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracelog.config import configure, get_logger, shutdown
+from tracelog.context import TraceContext, current_trace_context
+from tracelog.redact import Redactor
+from tracelog.schemas import SCHEMA_NAMES, Schema
+
+__all__ = [
+    "SCHEMA_NAMES",
+    "Redactor",
+    "Schema",
+    "TraceContext",
+    "__version__",
+    "configure",
+    "current_trace_context",
+    "get_logger",
+    "shutdown",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            return version("tracelog-otel")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            from tracelog._version import __version__  # noqa: PLC0415
+
+            return __version__
+    raise AttributeError(f"module 'tracelog' has no attribute {name!r}")

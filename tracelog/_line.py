@@ -1,0 +1,131 @@
+"""The one line builder both framework adapters call.
+
+stdlib's formatter and structlog's renderer each translate their event into the
+arguments of :meth:`LineEncoder.encode`; everything after that (redaction, field
+collisions, the schema's names, JSON safety) happens here once, so the two frameworks
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tracelog import render
+from tracelog.context import fallback_service
+from tracelog.schemas import ExcInfo, Schema, describe_exception, get_schema
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tracelog.context import TraceContext
+    from tracelog.redact import Redactor
+
+_USER_PREFIX = "user."
+
+
+def resolve_redactor(redact: object) -> Redactor | None:
+    """``True`` -> the default Redactor, ``False`` -> None, a Redactor -> itself.
+
+    Raises:
+        TypeError: for anything else.
+    """
+    from tracelog.redact import Redactor  # noqa: PLC0415 - keeps the regexes lazy
+
+    if redact is True:
+        return Redactor()
+    if redact is False or redact is None:
+        return None
+    if isinstance(redact, Redactor):
+        return redact
+    raise TypeError(f"redact must be True, False or a tracelog Redactor, not {redact!r}")
+
+
+class LineEncoder:
+    """Turns one log event into one JSON line (bytes ending in ``\\n``); never raises.
+
+    Args:
+        schema: a layout name or :class:`~tracelog.schemas.Schema`.
+        service: a fixed service name; None resolves per line (Resource, env, program).
+        redact: True (default rules), False, or a :class:`~tracelog.redact.Redactor`.
+    """
+
+    __slots__ = ("_fallback", "redactor", "schema", "service")
+
+    def __init__(
+        self, schema: str | Schema | None = None, service: str | None = None, redact: object = True
+    ) -> None:
+        self.schema = get_schema(schema)
+        if service is not None and (not isinstance(service, str) or not service.strip()):
+            raise ValueError(f"service must be a non-empty string, not {service!r}")
+        self.service = service
+        self.redactor = resolve_redactor(redact)
+        self._fallback = fallback_service()
+
+    def encode(
+        self,
+        ts: float,
+        levelno: int,
+        levelname: str,
+        logger: str | None,
+        message: str,
+        ctx: TraceContext | None,
+        resource_service: str | None,
+        fields: Mapping[str, Any] | None,
+        exc_info: ExcInfo | None = None,
+    ) -> bytes:
+        """Build and render the line."""
+        try:
+            return render.dumps(
+                self.build(
+                    ts, levelno, levelname, logger, message, ctx, resource_service, fields, exc_info
+                )
+            )
+        except Exception as exc:  # pragma: no cover - build() guards its own inputs
+            return render.dumps({"message": message, "tracelog_error": render.safe_repr(exc)})
+
+    def build(
+        self,
+        ts: float,
+        levelno: int,
+        levelname: str,
+        logger: str | None,
+        message: str,
+        ctx: TraceContext | None,
+        resource_service: str | None,
+        fields: Mapping[str, Any] | None,
+        exc_info: ExcInfo | None = None,
+    ) -> dict[str, Any]:
+        """The line as a dict, in the schema's key order."""
+        schema = self.schema
+        redactor = self.redactor
+        if redactor is not None:
+            message = redactor.text(message)
+        line = schema.head(ts, levelno, levelname, logger, render.coerce(message))
+        schema.add_service(line, self.service or resource_service or self._fallback)
+        if ctx is not None:
+            schema.add_trace(line, ctx)
+        if fields:
+            reserved = schema.reserved
+            coerce = render.coerce
+            secret = redactor.is_secret_key if redactor is not None else None
+            for key, value in fields.items():
+                if type(key) is not str:
+                    key = render.safe_str(key)  # noqa: PLW2901
+                if secret is not None and secret(key):
+                    value = redactor.replacement  # type: ignore[union-attr]  # noqa: PLW2901
+                elif redactor is not None and type(value) is not int:
+                    value = redactor.value(value)  # noqa: PLW2901
+                if key in reserved or key in line:
+                    if line.get(key) == value:
+                        continue  # our own field, added earlier by add_trace_context
+                    key = _USER_PREFIX + key  # noqa: PLW2901
+                    while key in line:
+                        key = "_" + key  # noqa: PLW2901
+                line[key] = coerce(value)
+        if exc_info is not None:
+            type_, text, stack = describe_exception(exc_info)
+            if redactor is not None:
+                text = redactor.text(text)
+                stack = redactor.text(stack)
+            schema.add_exception(line, type_, text, stack)
+        return line

@@ -1,0 +1,191 @@
+"""The one reader of the current OpenTelemetry context.
+
+Everything else in tracelog asks this module for the active span's ids, so the rules live
+in one place:
+
+* validity is ``SpanContext.is_valid``, not ``Span.is_recording()``: an unsampled span
+  and a remote parent extracted from a ``traceparent`` are not recording, yet their ids
+  are exactly what a log line must carry;
+* ids are formatted once per span context and cached, because formatting two ints as
+  hex costs more than the rest of the lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import get_value
+
+try:  # the key get_current_span() reads; going straight to it halves the lookup cost
+    from opentelemetry.trace.propagation import _SPAN_KEY
+except ImportError:  # pragma: no cover - a future API that moved it
+    _SPAN_KEY = None  # type: ignore[assignment]
+
+__all__ = ["TraceContext", "current_service", "current_trace_context"]
+
+_SAMPLED = 0x01
+_CACHE_LIMIT = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class TraceContext:
+    """The ids of one span, formatted the W3C way.
+
+    Attributes:
+        trace_id: 32 lowercase hex digits.
+        span_id: 16 lowercase hex digits.
+        trace_flags: the W3C flags byte as 2 lowercase hex digits. Only bit 0 means
+            sampled; the SDK also sets the "random" bit, so ``"03"`` is common.
+        is_remote: True when the span context was extracted from an incoming request.
+
+    .. versionadded:: 0.1.0
+    """
+
+    trace_id: str
+    span_id: str
+    trace_flags: str
+    is_remote: bool = False
+
+    @property
+    def sampled(self) -> bool:
+        """Whether bit 0 (sampled) of the flags is set."""
+        return bool(int(self.trace_flags, 16) & _SAMPLED)
+
+    @property
+    def traceparent(self) -> str:
+        """The W3C ``traceparent`` header value for this context."""
+        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags}"
+
+    @classmethod
+    def from_ints(
+        cls, trace_id: int, span_id: int, trace_flags: int, *, is_remote: bool = False
+    ) -> TraceContext:
+        """Format integer ids (as OpenTelemetry stores them)."""
+        return cls(
+            format(trace_id, "032x"),
+            format(span_id, "016x"),
+            format(trace_flags & 0xFF, "02x"),
+            is_remote,
+        )
+
+
+# id(SpanContext) -> (SpanContext, TraceContext). A span keeps one SpanContext object for
+# its whole life, so an identity hit answers almost every call with one dict lookup; the
+# stored reference keeps the id from being reused while the entry lives.
+_formatted: dict[int, tuple[Any, TraceContext]] = {}
+
+
+def _current_span() -> Any:
+    if _SPAN_KEY is None:  # pragma: no cover
+        return trace.get_current_span()
+    span = get_value(_SPAN_KEY)
+    return trace.INVALID_SPAN if span is None or not isinstance(span, trace.Span) else span
+
+
+def _from_span_context(sc: Any) -> TraceContext | None:
+    hit = _formatted.get(id(sc))
+    if hit is not None and hit[0] is sc:
+        return hit[1]
+    # is_valid, not is_recording(): unsampled spans and remote parents keep their ids.
+    if not sc.is_valid:
+        return None
+    ctx = TraceContext.from_ints(
+        sc.trace_id, sc.span_id, sc.trace_flags, is_remote=bool(sc.is_remote)
+    )
+    if len(_formatted) >= _CACHE_LIMIT:
+        # A plain clear is cheaper than LRU bookkeeping on every hit, and the working
+        # set (spans alive right now) refills it within a few calls.
+        _formatted.clear()
+    _formatted[id(sc)] = (sc, ctx)
+    return ctx
+
+
+def current_trace_context() -> TraceContext | None:
+    """Return the ids of the span active in the caller's context, or None.
+
+    None means "no valid span": the caller must leave the id fields out of its line,
+    never write zeros.
+
+    .. versionadded:: 0.1.0
+    """
+    return _from_span_context(_current_span().get_span_context())
+
+
+def capture() -> tuple[TraceContext | None, str | None]:
+    """Return the current ids and the service name of the current span's Resource.
+
+    Adapters call this once per log call, on the caller's thread: the span is read once
+    for both facts.
+    """
+    span = _current_span()
+    ctx = _from_span_context(span.get_span_context())
+    if ctx is None:
+        return None, _service_of(None)
+    return ctx, _service_of(getattr(span, "resource", None))
+
+
+# (resource, service.name) of the last lookup: resources are long-lived singletons, so an
+# identity check answers almost every call.
+_last_resource: tuple[object, str | None] = (object(), None)
+_last_provider: tuple[object, str | None] = (object(), None)
+
+
+def _resource_service(resource: Any) -> str | None:
+    try:
+        name = resource.attributes.get("service.name")
+    except Exception:
+        return None
+    if not isinstance(name, str) or not name or name.startswith("unknown_service"):
+        return None
+    return name
+
+
+def _service_of(resource: Any) -> str | None:
+    global _last_resource, _last_provider  # noqa: PLW0603 - a one-entry cache
+    if resource is not None:
+        cached = _last_resource
+        if cached[0] is resource:
+            name = cached[1]
+        else:
+            name = _resource_service(resource)
+            _last_resource = (resource, name)
+        if name is not None:
+            return name
+    # A remote parent or no span at all: fall back to the global provider's Resource,
+    # read at call time so an SDK set up after configure() is still seen.
+    # The module global, not get_tracer_provider(): that function reads os.environ on
+    # every call until an SDK is installed, which would put an env lookup on each line.
+    provider = getattr(trace, "_TRACER_PROVIDER", None)
+    if provider is None:
+        return None
+    cached = _last_provider
+    if cached[0] is provider:
+        return cached[1]
+    name = _resource_service(getattr(provider, "resource", None))
+    _last_provider = (provider, name)
+    return name
+
+
+def fallback_service() -> str:
+    """``OTEL_SERVICE_NAME``, else the program name."""
+    name = os.environ.get("OTEL_SERVICE_NAME", "").strip()
+    if name:
+        return name
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "python"
+    base = os.path.basename(argv0)  # noqa: PTH119 - hot-ish path, str not Path
+    return base.removesuffix(".py") or "python"
+
+
+def current_service() -> str:
+    """Return the service name a line written now would carry (without an explicit one).
+
+    Order: the current span's Resource, then the global tracer provider's Resource (both
+    ignoring ``unknown_service*``), then ``OTEL_SERVICE_NAME``, then the program name.
+
+    .. versionadded:: 0.1.0
+    """
+    return _service_of(getattr(_current_span(), "resource", None)) or fallback_service()

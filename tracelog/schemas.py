@@ -1,0 +1,480 @@
+"""Layouts as data: the one place that knows each backend's field names and encodings.
+
+A :class:`Schema` writes a line's head (time, level, logger, message, service), its trace
+fields from a :class:`~tracelog.context.TraceContext`, and its exception fields; and it
+reads a trace id back from a parsed line, which is how ``tracelog grep`` finds a trace in
+any layout. Both framework adapters and the CLI go through these objects, so a field
+name is written down exactly once.
+
+Ids are always the W3C hex forms underneath; a layout only changes how they are spelled
+(Datadog's decimal low 64 bits, Google's resource path, X-Ray's dashed form).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tracelog.context import TraceContext
+
+__all__ = [
+    "DEFAULT",
+    "ECS",
+    "OTEL",
+    "RESERVED_TRACE_KEYS",
+    "SCHEMA_NAMES",
+    "XRAY",
+    "DatadogSchema",
+    "EcsSchema",
+    "ExcInfo",
+    "GcpSchema",
+    "Schema",
+    "XRaySchema",
+    "datadog",
+    "gcp",
+    "get_schema",
+]
+
+ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType | None]
+
+_LOWER = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+    logging.CRITICAL: "critical",
+}
+# Cloud Logging's LogSeverity names.
+_GCP = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+    logging.CRITICAL: "CRITICAL",
+}
+_HEX = frozenset("0123456789abcdef")
+_LOW64 = (1 << 64) - 1
+
+
+class _Clock:
+    """UTC ISO-8601 with a ``Z``; the date-time part is formatted once per second."""
+
+    __slots__ = ("_digits", "_last")
+
+    def __init__(self, digits: int) -> None:
+        self._digits = digits
+        # One tuple, swapped atomically, so threads never pair a second with another
+        # second's prefix.
+        self._last: tuple[int, str] = (-1, "")
+
+    def __call__(self, ts: float) -> str:
+        sec = int(ts)
+        last = self._last
+        if last[0] != sec:
+            last = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+            self._last = last
+        # %-formatting a float with %d truncates, and is the cheapest spelling here.
+        if self._digits == 6:
+            return "%s.%06dZ" % (last[1], (ts - sec) * 1_000_000)  # noqa: UP031
+        return "%s.%03dZ" % (last[1], (ts - sec) * 1_000)  # noqa: UP031
+
+
+_MICROS = _Clock(6)
+_MILLIS = _Clock(3)
+
+
+def _hex(value: object, length: int) -> str | None:
+    if not isinstance(value, str) or len(value) != length:
+        return None
+    value = value.lower()
+    if not _HEX.issuperset(value) or value == "0" * length:
+        return None
+    return value
+
+
+def _exc_type_name(exc_type: type[BaseException]) -> str:
+    module = exc_type.__module__
+    name = exc_type.__qualname__
+    return name if module in {"builtins", "__main__"} else f"{module}.{name}"
+
+
+def describe_exception(exc_info: ExcInfo) -> tuple[str, str, str]:
+    """(type, message, stacktrace) of an exception; never raises."""
+    exc_type, exc, tb = exc_info
+    try:
+        message = str(exc)
+    except Exception:
+        message = f"<unprintable {exc_type.__name__}>"
+    try:
+        stack = "".join(traceback.format_exception(exc_type, exc, tb)).rstrip("\n")
+    except Exception:
+        stack = ""
+    return _exc_type_name(exc_type), message, stack
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """One line layout.
+
+    The base class is the ``default`` layout (camelCase trace fields). Subclasses change
+    names and encodings by overriding the class data and :meth:`trace_fields` /
+    :meth:`read_trace_id`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str = "default"
+    timestamp_key: str = "timestamp"
+    level_key: str = "level"
+    logger_key: str = "logger"
+    message_key: str = "message"
+    service_key: str = "service"
+    exception_key: str = "exception"
+    trace_id_key: str = "traceId"
+    span_id_key: str = "spanId"
+    flags_key: str = "traceFlags"
+    reserved: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    TRACE_KEYS: ClassVar[tuple[str, ...]] = ("traceId", "spanId", "traceFlags")
+
+    def __post_init__(self) -> None:
+        head = {
+            self.timestamp_key,
+            self.level_key,
+            self.logger_key,
+            self.message_key,
+            self.service_key,
+            self.exception_key,
+        }
+        object.__setattr__(self, "reserved", frozenset(head | RESERVED_TRACE_KEYS))
+
+    # -- writing --------------------------------------------------------------------
+
+    def timestamp(self, ts: float) -> str:
+        """Format a POSIX time for this layout."""
+        return _MICROS(ts)
+
+    def level(self, levelno: int, levelname: str) -> str:
+        """The level as this layout spells it."""
+        return _LOWER.get(levelno) or levelname.lower()
+
+    def head(
+        self, ts: float, levelno: int, levelname: str, logger: str | None, message: str
+    ) -> dict[str, Any]:
+        """The first keys of a line, in this layout's order (service comes next)."""
+        line = {
+            self.timestamp_key: self.timestamp(ts),
+            self.level_key: self.level(levelno, levelname),
+        }
+        if logger:
+            line[self.logger_key] = logger
+        line[self.message_key] = message
+        return line
+
+    def add_service(self, line: dict[str, Any], service: str) -> None:
+        """Write the service name."""
+        line[self.service_key] = service
+
+    def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
+        """Write the trace fields of *ctx*."""
+        line[self.trace_id_key] = ctx.trace_id
+        line[self.span_id_key] = ctx.span_id
+        line[self.flags_key] = ctx.trace_flags
+
+    def add_exception(self, line: dict[str, Any], type_: str, message: str, stack: str) -> None:
+        """Write a structured exception."""
+        line[self.exception_key] = {"type": type_, "message": message, "stacktrace": stack}
+
+    # -- reading --------------------------------------------------------------------
+
+    def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
+        """The trace id of a parsed line as lowercase hex, or None.
+
+        Layouts that keep only the low 64 bits return 16 hex digits.
+        """
+        return _hex(line.get(self.trace_id_key), 32)
+
+    def read_span_id(self, line: Mapping[str, Any]) -> str | None:
+        """The span id of a parsed line as 16 lowercase hex, or None."""
+        return _hex(line.get(self.span_id_key), 16)
+
+
+@dataclass(frozen=True, slots=True)
+class OtelSchema(Schema):
+    """OpenTelemetry's "trace context in non-OTLP log formats": snake_case fields."""
+
+    name: str = "otel"
+    trace_id_key: str = "trace_id"
+    span_id_key: str = "span_id"
+    flags_key: str = "trace_flags"
+
+    TRACE_KEYS: ClassVar[tuple[str, ...]] = ("trace_id", "span_id", "trace_flags")
+
+
+@dataclass(frozen=True, slots=True)
+class EcsSchema(Schema):
+    """Elastic Common Schema per the ecs-logging spec (``@timestamp`` in ms, dotted keys)."""
+
+    name: str = "ecs"
+    timestamp_key: str = "@timestamp"
+    level_key: str = "log.level"
+    logger_key: str = "log.logger"
+    service_key: str = "service.name"
+    exception_key: str = "error.type"
+    trace_id_key: str = "trace.id"
+    span_id_key: str = "span.id"
+    flags_key: str = ""
+    ecs_version: str = "1.6.0"
+
+    TRACE_KEYS: ClassVar[tuple[str, ...]] = ("trace.id", "span.id", "transaction.id")
+    ERROR_KEYS: ClassVar[tuple[str, ...]] = ("error.type", "error.message", "error.stack_trace")
+
+    def __post_init__(self) -> None:
+        Schema.__post_init__(self)
+        # Keys ECS defines as objects: a user field with one of these names would make
+        # the line hold a key both dotted and nested.
+        extra = {"ecs.version", "ecs", "log", "error", "service", "trace", "span", "@timestamp"}
+        object.__setattr__(self, "reserved", self.reserved | extra | set(self.ERROR_KEYS))
+
+    def timestamp(self, ts: float) -> str:
+        return _MILLIS(ts)
+
+    def head(
+        self, ts: float, levelno: int, levelname: str, logger: str | None, message: str
+    ) -> dict[str, Any]:
+        line = {
+            "@timestamp": _MILLIS(ts),
+            "log.level": self.level(levelno, levelname),
+            "message": message,
+            "ecs.version": self.ecs_version,
+        }
+        if logger:
+            line["log.logger"] = logger
+        return line
+
+    def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
+        line["trace.id"] = ctx.trace_id
+        line["span.id"] = ctx.span_id
+
+    def add_exception(self, line: dict[str, Any], type_: str, message: str, stack: str) -> None:
+        line["error.type"] = type_
+        line["error.message"] = message
+        line["error.stack_trace"] = stack
+
+
+@dataclass(frozen=True, slots=True)
+class GcpSchema(Schema):
+    """Google Cloud Logging's special JSON fields.
+
+    Args:
+        project: the Google Cloud project id the trace resource path names.
+    """
+
+    name: str = "gcp"
+    project: str = ""
+    timestamp_key: str = "time"
+    level_key: str = "severity"
+    trace_id_key: str = "logging.googleapis.com/trace"
+    span_id_key: str = "logging.googleapis.com/spanId"
+    flags_key: str = "logging.googleapis.com/trace_sampled"
+
+    TRACE_KEYS: ClassVar[tuple[str, ...]] = (
+        "logging.googleapis.com/trace",
+        "logging.googleapis.com/spanId",
+        "logging.googleapis.com/trace_sampled",
+    )
+
+    def level(self, levelno: int, levelname: str) -> str:
+        name = _GCP.get(levelno)
+        if name is not None:
+            return name
+        for bound, severity in ((10, "DEFAULT"), (20, "DEBUG"), (30, "INFO"), (40, "WARNING")):
+            if levelno < bound:
+                return severity
+        return "ERROR" if levelno < 50 else "CRITICAL"
+
+    def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
+        line["logging.googleapis.com/trace"] = f"projects/{self.project}/traces/{ctx.trace_id}"
+        line["logging.googleapis.com/spanId"] = ctx.span_id
+        line["logging.googleapis.com/trace_sampled"] = ctx.sampled
+
+    def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
+        value = line.get(self.trace_id_key)
+        if not isinstance(value, str):
+            return None
+        return _hex(value.rpartition("/traces/")[2], 32)
+
+
+@dataclass(frozen=True, slots=True)
+class DatadogSchema(Schema):
+    """Datadog's log-trace correlation: decimal ids, low 64 bits of the trace id.
+
+    Args:
+        full_trace_id: write ``dd.trace_id`` as the whole 128-bit id in 32 hex digits
+            (Datadog's 128-bit mode) instead of the decimal low 64 bits.
+        env: ``dd.env``.
+        version: ``dd.version``.
+    """
+
+    name: str = "datadog"
+    level_key: str = "status"
+    logger_key: str = "logger.name"
+    service_key: str = "dd.service"
+    trace_id_key: str = "dd.trace_id"
+    span_id_key: str = "dd.span_id"
+    flags_key: str = ""
+    full_trace_id: bool = False
+    env: str | None = None
+    version: str | None = None
+
+    TRACE_KEYS: ClassVar[tuple[str, ...]] = (
+        "dd.trace_id",
+        "dd.span_id",
+        "dd.service",
+        "dd.env",
+        "dd.version",
+    )
+
+    def add_service(self, line: dict[str, Any], service: str) -> None:
+        line["dd.service"] = service
+        if self.env:
+            line["dd.env"] = self.env
+        if self.version:
+            line["dd.version"] = self.version
+
+    def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
+        line["dd.trace_id"] = (
+            ctx.trace_id if self.full_trace_id else str(int(ctx.trace_id[16:], 16))
+        )
+        line["dd.span_id"] = str(int(ctx.span_id, 16))
+
+    def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
+        value = line.get(self.trace_id_key)
+        if isinstance(value, str) and len(value) == 32:
+            return _hex(value, 32)
+        low = _decimal(value)
+        return None if low is None else format(low, "016x")
+
+    def read_span_id(self, line: Mapping[str, Any]) -> str | None:
+        span = _decimal(line.get(self.span_id_key))
+        return None if span is None else format(span, "016x")
+
+
+def _decimal(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= _LOW64 else None
+
+
+@dataclass(frozen=True, slots=True)
+class XRaySchema(Schema):
+    """AWS X-Ray's trace id spelling, ``1-<8 hex>-<24 hex>``, next to the span id."""
+
+    name: str = "xray"
+    trace_id_key: str = "AWS-XRAY-TRACE-ID"
+    flags_key: str = ""
+
+    TRACE_KEYS: ClassVar[tuple[str, ...]] = ("AWS-XRAY-TRACE-ID",)
+
+    def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
+        tid = ctx.trace_id
+        line["AWS-XRAY-TRACE-ID"] = f"1-{tid[:8]}-{tid[8:]}"
+        line["spanId"] = ctx.span_id
+
+    def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
+        value = line.get(self.trace_id_key)
+        if not isinstance(value, str) or len(value) != 35 or not value.startswith("1-"):
+            return None
+        return _hex(value[2:10] + value[11:], 32) if value[10] == "-" else None
+
+
+# Every layout's trace keys are reserved in every layout: a user field "dd.trace_id" in a
+# default line would make a reader take it for the line's trace.
+RESERVED_TRACE_KEYS: frozenset[str] = frozenset(
+    key
+    for cls in (Schema, OtelSchema, EcsSchema, GcpSchema, DatadogSchema, XRaySchema)
+    for key in cls.TRACE_KEYS
+)
+
+DEFAULT = Schema()
+OTEL = OtelSchema()
+ECS = EcsSchema()
+XRAY = XRaySchema()
+
+SCHEMA_NAMES: tuple[str, ...] = ("default", "otel", "ecs", "gcp", "datadog", "xray")
+
+
+def gcp(project: str | None = None) -> GcpSchema:
+    """The ``gcp`` layout for *project* (default: ``GOOGLE_CLOUD_PROJECT``).
+
+    Raises:
+        ValueError: if no project id is given or set.
+    """
+    project = project if project is not None else os.environ.get("GOOGLE_CLOUD_PROJECT", "")
+    if not isinstance(project, str) or not project.strip() or "/" in project:
+        raise ValueError(
+            "schema 'gcp' needs a Google Cloud project id: pass gcp_project=... "
+            "or set GOOGLE_CLOUD_PROJECT"
+        )
+    return GcpSchema(project=project.strip())
+
+
+def datadog(
+    *, full_trace_id: bool = False, env: str | None = None, version: str | None = None
+) -> DatadogSchema:
+    """The ``datadog`` layout; *env*/*version* default to ``DD_ENV``/``DD_VERSION``."""
+    return DatadogSchema(
+        full_trace_id=bool(full_trace_id),
+        env=env if env is not None else os.environ.get("DD_ENV") or None,
+        version=version if version is not None else os.environ.get("DD_VERSION") or None,
+    )
+
+
+def get_schema(schema: str | Schema | None, **options: Any) -> Schema:
+    """Resolve a layout name (or pass a :class:`Schema` through).
+
+    Args:
+        schema: a name from :data:`SCHEMA_NAMES`, a Schema, or None for ``default``.
+        options: ``gcp_project`` for ``gcp``; ``datadog_full_trace_id``,
+            ``datadog_env``, ``datadog_version`` for ``datadog``.
+
+    Raises:
+        ValueError: for an unknown name, naming the valid ones, or a missing GCP project.
+        TypeError: for anything that is neither a name nor a Schema.
+    """
+    if isinstance(schema, Schema):
+        return schema
+    if schema is None:
+        schema = "default"
+    if not isinstance(schema, str):
+        raise TypeError(f"schema must be a name or a tracelog Schema, not {type(schema).__name__}")
+    name = schema.strip().lower()
+    if name == "gcp":
+        return gcp(options.get("gcp_project"))
+    if name == "datadog":
+        return datadog(
+            full_trace_id=bool(options.get("datadog_full_trace_id", False)),
+            env=options.get("datadog_env"),
+            version=options.get("datadog_version"),
+        )
+    fixed = {"default": DEFAULT, "otel": OTEL, "ecs": ECS, "xray": XRAY}
+    if name not in fixed:
+        raise ValueError(f"unknown schema {schema!r}; valid schemas: {', '.join(SCHEMA_NAMES)}")
+    return fixed[name]
+
+
+def all_readers() -> tuple[Schema, ...]:
+    """One instance of every layout, for reading lines back (GCP's project is irrelevant)."""
+    return (DEFAULT, OTEL, ECS, GcpSchema(project="-"), DatadogSchema(), XRAY)

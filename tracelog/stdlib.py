@@ -1,0 +1,217 @@
+"""stdlib ``logging`` adapters: a filter that captures ids, a JSON formatter, a handler.
+
+All three are dictConfig-able::
+
+    "filters": {"trace": {"()": "tracelog.stdlib.TraceContextFilter"}},
+    "formatters": {"json": {"()": "tracelog.stdlib.JsonFormatter", "schema": "ecs"}},
+    "handlers": {"out": {"class": "tracelog.stdlib.JsonStreamHandler", "formatter": "json",
+                         "filters": ["trace"], "stream": "ext://sys.stdout"}},
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import IO, TYPE_CHECKING, Any, cast
+
+from pythonjsonlogger.orjson import OrjsonFormatter
+
+from tracelog.context import TraceContext, capture
+from tracelog.sink import LineSink
+
+if TYPE_CHECKING:
+    from tracelog._line import LineEncoder
+    from tracelog.schemas import Schema
+
+__all__ = ["JsonFormatter", "JsonStreamHandler", "TraceContextFilter"]
+
+# The attribute the filter stores the captured ids under.
+TRACE_ATTR = "tracelog_trace"
+SERVICE_ATTR = "tracelog_service"
+_UNSET = object()
+
+# Every attribute a plain LogRecord has, read off a blank one rather than written out by
+# hand, plus the two Formatter.format() adds. Anything else on a record is a user field.
+RESERVED_ATTRS: frozenset[str] = frozenset(
+    vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
+) | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR}
+
+
+class TraceContextFilter(logging.Filter):
+    """Capture the caller's trace ids on the record, at the call, on the caller's thread.
+
+    Put it on a ``QueueHandler`` (or any handler that formats later or elsewhere): the
+    listener thread runs in an empty context, so ids read at format time would be lost.
+    The filter never rejects a record.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, TRACE_ATTR, _UNSET) is _UNSET:
+            ctx, service = capture()
+            setattr(record, TRACE_ATTR, ctx)
+            setattr(record, SERVICE_ATTR, service)
+        return True
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        message = record.getMessage()
+    except Exception as exc:
+        # A bad %-format must not lose the line: keep the template and say why.
+        return f"{record.msg!r} % {record.args!r} (format failed: {type(exc).__name__})"
+    return message if type(message) is str else str(message)
+
+
+class JsonFormatter(OrjsonFormatter):
+    """One JSON line per record in a tracelog layout, with the active span's ids.
+
+    Subclasses python-json-logger's orjson formatter so dictConfig users keep its
+    constructor options, but overrides :meth:`format`: the hot path goes straight to
+    tracelog's line builder instead of the generic merge code.
+
+    Args:
+        schema: layout name or :class:`~tracelog.schemas.Schema` (default ``"default"``).
+        service: fixed service name; default resolves per line from the Resource.
+        redact: True (default rules), False, or a :class:`~tracelog.redact.Redactor`.
+        schema_options: ``gcp_project``, ``datadog_full_trace_id`` ...
+
+    Raises:
+        ValueError: for an unknown schema (naming the valid ones) or a bad service.
+        TypeError: for a wrongly typed argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        schema: str | Schema | None = None,
+        service: str | None = None,
+        redact: object = True,
+        gcp_project: str | None = None,
+        datadog_full_trace_id: bool = False,
+        encoder: LineEncoder | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from tracelog._line import LineEncoder  # noqa: PLC0415
+        from tracelog.schemas import get_schema  # noqa: PLC0415
+
+        super().__init__(*args, **kwargs)
+        if encoder is None:
+            encoder = LineEncoder(
+                get_schema(
+                    schema, gcp_project=gcp_project, datadog_full_trace_id=datadog_full_trace_id
+                ),
+                service=service,
+                redact=redact,
+            )
+        self.encoder = encoder
+
+    def format_bytes(self, record: logging.LogRecord) -> bytes:
+        """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
+        ctx = getattr(record, TRACE_ATTR, _UNSET)
+        if ctx is _UNSET:
+            # No filter ran: we are still on the caller's thread (direct handler).
+            ctx, service = capture()
+        else:
+            service = getattr(record, SERVICE_ATTR, None)
+        attrs = record.__dict__
+        fields = (
+            {k: v for k, v in attrs.items() if k not in RESERVED_ATTRS}
+            if attrs.keys() - RESERVED_ATTRS
+            else None
+        )
+        if record.stack_info:
+            fields = {**(fields or {}), "stack_info": record.stack_info}
+        exc_info = record.exc_info
+        if exc_info is not None and (not isinstance(exc_info, tuple) or exc_info[0] is None):
+            exc_info = None
+        return self.encoder.encode(
+            record.created,
+            record.levelno,
+            record.levelname,
+            record.name,
+            _message(record),
+            cast("TraceContext | None", ctx),
+            service,
+            fields,
+            exc_info,
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.format_bytes(record)[:-1].decode("utf-8")
+
+
+class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Write each record as one line with one ``write`` call, without the handler lock.
+
+    Differences from :class:`logging.StreamHandler`, on purpose:
+
+    * no lock is held across format, write and flush: a :class:`~tracelog.sink.LineSink`
+      writes a whole line in one ``os.write``, so threads never tear lines and never
+      queue up behind each other's flush;
+    * write failures are reported once with a count (``handleError`` is overridden),
+      not as a traceback per record.
+
+    The default formatter is :class:`JsonFormatter`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, stream: IO[Any] | None = None) -> None:
+        super().__init__(stream if stream is not None else sys.stderr)
+        self.sink = LineSink(self.stream)
+        self.formatter: logging.Formatter | None = None
+        self._default_formatter: JsonFormatter | None = None
+
+    def setStream(self, stream: IO[Any]) -> IO[Any] | None:  # noqa: N802 - stdlib name
+        old = super().setStream(stream)
+        self.sink = LineSink(self.stream)
+        return old
+
+    def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]
+        rv = self.filter(record)
+        if rv:
+            if isinstance(rv, logging.LogRecord):
+                record = rv
+            self.emit(record)
+        return rv
+
+    def _line(self, record: logging.LogRecord) -> bytes:
+        formatter = self.formatter
+        if formatter is None:
+            formatter = self._default_formatter
+            if formatter is None:
+                formatter = self._default_formatter = JsonFormatter()
+        if isinstance(formatter, JsonFormatter):
+            return formatter.format_bytes(record)
+        return (formatter.format(record) + "\n").encode("utf-8", "backslashreplace")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self._line(record)
+        except RecursionError:  # pragma: no cover - stdlib convention
+            raise
+        except Exception:
+            self.handleError(record)
+            return
+        self.sink.write(line)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - stdlib name
+        """Account for the record once through the sink, instead of a traceback each."""
+        self.sink.fail(sys.exc_info()[1] or RuntimeError("unknown logging error"))
+        del record
+
+    def flush(self) -> None:
+        """The sink does not buffer; flush only a text stream it wrote to."""
+        if self.sink._fd is None:
+            try:
+                super().flush()
+            except Exception:
+                self.sink.fail(sys.exc_info()[1] or RuntimeError("flush failed"))
+
+    def close(self) -> None:
+        self.sink.close()
+        super().close()

@@ -1,0 +1,360 @@
+"""structlog adapters: trace-context processors, the JSON renderer and tracelog's logger.
+
+Pieces for your own chain::
+
+    structlog.configure(processors=[
+        structlog.contextvars.merge_contextvars,
+        tracelog.structlog.JsonRenderer(schema="ecs"),
+    ], logger_factory=structlog.BytesLoggerFactory())
+
+:func:`add_trace_context` writes the ``default`` layout's trace fields into the event dict
+for renderers other than tracelog's; :func:`capture_trace_context` stores the captured
+context for :class:`JsonRenderer` when rendering happens later (a queue, another thread).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from structlog import BoundLoggerBase
+from structlog import contextvars as _structlog_contextvars
+
+from tracelog import render
+from tracelog._line import LineEncoder
+from tracelog.context import capture
+from tracelog.schemas import DEFAULT, ExcInfo, Schema, get_schema
+from tracelog.sink import LineSink
+
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, WrappedLogger
+
+    from tracelog.context import TraceContext
+
+__all__ = [
+    "BoundLogger",
+    "JsonRenderer",
+    "SinkLogger",
+    "SinkLoggerFactory",
+    "add_trace_context",
+    "capture_trace_context",
+]
+
+# Private event-dict keys for a context captured earlier in the chain.
+CONTEXT_KEY = "_tracelog_trace"
+SERVICE_KEY = "_tracelog_service"
+TIME_KEY = "_tracelog_time"
+_UNSET: Any = object()
+
+LEVELS: dict[str, int] = {
+    "debug": 10,
+    "info": 20,
+    "msg": 20,
+    "log": 20,
+    "warn": 30,
+    "warning": 30,
+    "error": 40,
+    "err": 40,
+    "exception": 40,
+    "critical": 50,
+    "fatal": 50,
+}
+_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
+
+
+def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Add ``traceId``, ``spanId`` and ``traceFlags`` of the active span (if any).
+
+    For chains that end in a renderer other than tracelog's. Outside a valid span the
+    keys are left out, never written as zeros.
+
+    .. versionadded:: 0.1.0
+    """
+    ctx, _ = capture()
+    if ctx is not None:
+        line: dict[str, Any] = {}
+        DEFAULT.add_trace(line, ctx)
+        for key, value in line.items():
+            event_dict.setdefault(key, value)
+    return event_dict
+
+
+def capture_trace_context(
+    logger: WrappedLogger, method_name: str, event_dict: EventDict
+) -> EventDict:
+    """Capture the caller's ids and time now, for a :class:`JsonRenderer` that runs later.
+
+    .. versionadded:: 0.1.0
+    """
+    if CONTEXT_KEY not in event_dict:
+        event_dict[CONTEXT_KEY], event_dict[SERVICE_KEY] = capture()
+        event_dict[TIME_KEY] = time.time()
+    return event_dict
+
+
+def _exc_info(value: Any) -> ExcInfo | None:
+    if value is None or value is False:
+        return None
+    if isinstance(value, BaseException):
+        return (type(value), value, value.__traceback__)
+    if isinstance(value, tuple) and len(value) == 3 and isinstance(value[1], BaseException):
+        return cast("ExcInfo", value)
+    exc = sys.exc_info()
+    return cast("ExcInfo", exc) if exc[1] is not None else None
+
+
+class JsonRenderer:
+    """Render a structlog event dict as one tracelog JSON line (bytes).
+
+    Reads the level from the method name, the message from ``event``, the logger name
+    from the ``logger`` key or the wrapped logger's ``name``, and ``exc_info`` as
+    structlog does. Pair it with ``structlog.BytesLoggerFactory`` or tracelog's
+    :class:`SinkLoggerFactory`.
+
+    Args:
+        schema: layout name or Schema (default ``"default"``).
+        service: fixed service name; default resolves per line from the Resource.
+        redact: True (default rules), False, or a Redactor.
+
+    Raises:
+        ValueError: for an unknown schema, naming the valid ones.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ("_newline", "encoder")
+
+    def __init__(
+        self,
+        schema: str | Schema | None = None,
+        *,
+        service: str | None = None,
+        redact: object = True,
+        gcp_project: str | None = None,
+        datadog_full_trace_id: bool = False,
+        encoder: LineEncoder | None = None,
+        _newline: bool = False,
+    ) -> None:
+        if encoder is None:
+            encoder = LineEncoder(
+                get_schema(
+                    schema, gcp_project=gcp_project, datadog_full_trace_id=datadog_full_trace_id
+                ),
+                service=service,
+                redact=redact,
+            )
+        self.encoder = encoder
+        self._newline = _newline
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+        line = self.render(getattr(logger, "name", None), LEVELS.get(method_name, 20), event_dict)
+        return line if self._newline else line[:-1]
+
+    def render(self, logger_name: Any, levelno: int, event_dict: EventDict) -> bytes:
+        """The line (with its newline) for an event dict; consumes the keys it uses."""
+        ctx: TraceContext | None = event_dict.pop(CONTEXT_KEY, _UNSET)
+        if ctx is _UNSET:
+            ctx, service = capture()
+            ts = time.time()
+        else:
+            service = event_dict.pop(SERVICE_KEY, None)
+            ts = event_dict.pop(TIME_KEY, None) or time.time()
+        event = event_dict.pop("event", None)
+        message = event if type(event) is str else ("" if event is None else render.safe_str(event))
+        name = event_dict.pop("logger", None) or logger_name
+        exc = event_dict.pop("exc_info", None)
+        return self.encoder.encode(
+            ts,
+            levelno,
+            _NAMES.get(levelno, "INFO"),
+            name if name is None or type(name) is str else render.safe_str(name),
+            message,
+            ctx,
+            service,
+            event_dict,
+            None if exc is None else _exc_info(exc),
+        )
+
+
+class _Active:
+    """What the chain built by ``tracelog.configure()`` renders with, and where it writes.
+
+    Loggers taken before a later ``configure()`` hold the stable processor and logger
+    objects below, which read this state on every call: they follow the new settings.
+    """
+
+    __slots__ = ("level", "lock", "renderer", "sink")
+
+    def __init__(self) -> None:
+        self.level = 20
+        self.renderer = JsonRenderer(_newline=True)
+        self.sink: LineSink | None = None
+        self.lock = threading.Lock()
+
+    def get_sink(self) -> LineSink:
+        sink = self.sink
+        if sink is None:
+            with self.lock:
+                if self.sink is None:
+                    self.sink = LineSink(None)
+                sink = self.sink
+        return sink
+
+
+ACTIVE = _Active()
+
+
+def render_active(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
+    """The final processor of the configured chain: render with the active settings."""
+    return ACTIVE.renderer(logger, method_name, event_dict)
+
+
+class SinkLogger:
+    """A wrapped logger that writes rendered lines to the active tracelog sink.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name
+
+    def msg(self, line: bytes) -> None:
+        """Write one rendered line (with its newline)."""
+        ACTIVE.get_sink().write(line)
+
+    debug = info = warning = warn = error = err = exception = critical = fatal = log = msg
+
+
+class SinkLoggerFactory:
+    """``logger_factory`` for structlog: ``structlog.get_logger("name")`` -> SinkLogger."""
+
+    def __call__(self, *args: Any) -> SinkLogger:
+        name = args[0] if args and isinstance(args[0], str) else None
+        return SinkLogger(name)
+
+
+def _event(event: Any, args: tuple[Any, ...]) -> Any:
+    if not args:
+        return event
+    try:
+        return event % args
+    except Exception:
+        return f"{render.safe_repr(event)} % {render.safe_repr(args)}"
+
+
+def _structlog_contextvars_bound() -> bool:
+    # structlog registers every contextvar bind_contextvars() ever created; while there
+    # are none, merge_contextvars has nothing to merge and the fast path skips it.
+    registry = getattr(_structlog_contextvars, "_CONTEXT_VARS", None)
+    return registry is None or bool(registry)
+
+
+class BoundLogger(BoundLoggerBase):
+    """structlog's filtering bound logger, reading its level from ``tracelog.configure()``.
+
+    A disabled level costs one attribute read and a compare. On tracelog's own chain
+    the call goes straight to the renderer (the chain's result is the same, without
+    structlog's generic processor loop); with any other chain it is an ordinary
+    structlog bound logger. Async methods (``ainfo``, ...) log on the awaiting task
+    itself, so they carry that task's trace ids.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def _emit(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
+        if args:
+            event = _event(event, args)
+        if self._processors is not CHAIN:
+            return self._proxy_to_logger(method, event, **kw)
+        context = self._context
+        fields = {**context, **kw} if context else kw
+        if _structlog_contextvars_bound():
+            fields = _structlog_contextvars.merge_contextvars(None, method, fields)
+        fields["event"] = event
+        line = ACTIVE.renderer.render(getattr(self._logger, "name", None), levelno, fields)
+        ACTIVE.get_sink().write(line)
+        return None
+
+    def _log(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
+        if ACTIVE.level > levelno:
+            return None
+        return self._emit(method, levelno, event, args, kw)
+
+    def debug(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        if ACTIVE.level > 10:
+            return None
+        return self._emit("debug", 10, event, args, kw)
+
+    def info(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        if ACTIVE.level > 20:
+            return None
+        return self._emit("info", 20, event, args, kw)
+
+    def warning(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._log("warning", 30, event, args, kw)
+
+    warn = warning
+
+    def error(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._log("error", 40, event, args, kw)
+
+    def exception(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        kw.setdefault("exc_info", True)
+        return self._log("exception", 40, event, args, kw)
+
+    def critical(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._log("critical", 50, event, args, kw)
+
+    fatal = critical
+
+    def msg(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self._log("info", 20, event, args, kw)
+
+    def log(self, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
+        method = _NAMES.get(level, "INFO").lower()
+        return self._log(method, level, event, args, kw)
+
+    async def adebug(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self.debug(event, *args, **kw)
+
+    async def ainfo(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self.info(event, *args, **kw)
+
+    async def awarning(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self.warning(event, *args, **kw)
+
+    async def aerror(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self.error(event, *args, **kw)
+
+    async def aexception(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self.exception(event, *args, **kw)
+
+    async def acritical(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        return self.critical(event, *args, **kw)
+
+    def is_enabled_for(self, level: int) -> bool:
+        """Whether *level* would be written."""
+        return level >= ACTIVE.level
+
+
+# The chain tracelog installs: one list object, so a logger can tell by identity that it
+# is on tracelog's chain and take the direct path.
+CHAIN: list[Any] = [_structlog_contextvars.merge_contextvars, render_active]
+
+
+def chain() -> list[Any]:
+    """The processors of the chain ``tracelog.configure()`` installs."""
+    return CHAIN
+
+
+def get_logger(name: str | None = None, **initial_values: Any) -> BoundLogger:
+    """A structlog logger on tracelog's chain, independent of structlog's global config.
+
+    .. versionadded:: 0.1.0
+    """
+    context: dict[str, Any] = dict(initial_values)
+    return BoundLogger(SinkLogger(name), processors=chain(), context=context)
