@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tracelog.redact import Redactor
 
 _USER_PREFIX = "user."
+_MAX_STRING = render.MAX_STRING
 
 
 def resolve_redactor(redact: object) -> Redactor | None:
@@ -96,32 +97,49 @@ class LineEncoder:
         exc_info: ExcInfo | None = None,
     ) -> dict[str, Any]:
         """The line as a dict, in the schema's key order."""
+        # The per-field work below is written out inline on purpose: this runs once per
+        # log call, and on these machines every avoided function call is ~0.1 us.
         schema = self.schema
         redactor = self.redactor
         if redactor is not None:
             message = redactor.text(message)
-        line = schema.head(ts, levelno, levelname, logger, render.coerce(message))
+        if len(message) > _MAX_STRING:
+            message = render.coerce(message)
+        line = schema.head(ts, levelno, levelname, logger, message)
         schema.add_service(line, self.service or resource_service or self._fallback)
         if ctx is not None:
             schema.add_trace(line, ctx)
         if fields:
             reserved = schema.reserved
             coerce = render.coerce
-            secret = redactor.is_secret_key if redactor is not None else None
+            if redactor is not None:
+                secret = redactor.is_secret_key
+                scan = redactor.text
+                walk = redactor.value
             for key, value in fields.items():
                 if type(key) is not str:
                     key = render.safe_str(key)  # noqa: PLW2901
-                if secret is not None and secret(key):
-                    value = redactor.replacement  # type: ignore[union-attr]  # noqa: PLW2901
-                elif redactor is not None and type(value) is not int:
-                    value = redactor.value(value)  # noqa: PLW2901
+                t = type(value)
+                if redactor is not None:
+                    if secret(key):
+                        value = redactor.replacement  # noqa: PLW2901
+                    elif t is str:
+                        value = scan(value)  # noqa: PLW2901
+                    elif t is not int and t is not float and t is not bool and value is not None:
+                        value = walk(value)  # noqa: PLW2901
+                    t = type(value)
+                if t is str:
+                    if len(value) > _MAX_STRING:
+                        value = coerce(value)  # noqa: PLW2901
+                elif t is not bool and value is not None:
+                    value = coerce(value)  # noqa: PLW2901
                 if key in reserved or key in line:
                     if line.get(key) == value:
                         continue  # our own field, added earlier by add_trace_context
                     key = _USER_PREFIX + key  # noqa: PLW2901
                     while key in line:
                         key = "_" + key  # noqa: PLW2901
-                line[key] = coerce(value)
+                line[key] = value
         if exc_info is not None:
             type_, text, stack = describe_exception(exc_info)
             if redactor is not None:

@@ -32,9 +32,14 @@ _UNSET = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
 # hand, plus the two Formatter.format() adds. Anything else on a record is a user field.
-RESERVED_ATTRS: frozenset[str] = frozenset(
-    vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
-) | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR}
+_BLANK = vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
+RESERVED_ATTRS: frozenset[str] = frozenset(_BLANK) | {
+    "message",
+    "asctime",
+    TRACE_ATTR,
+    SERVICE_ATTR,
+}
+_PLAIN_RECORD_SIZE = len(_BLANK)
 
 
 class TraceContextFilter(logging.Filter):
@@ -118,9 +123,11 @@ class JsonFormatter(OrjsonFormatter):
         else:
             service = getattr(record, SERVICE_ATTR, None)
         attrs = record.__dict__
+        # A record made by Logger.makeRecord has exactly the blank record's attributes;
+        # only then is the (ordered) scan for user fields skipped.
         fields = (
             {k: v for k, v in attrs.items() if k not in RESERVED_ATTRS}
-            if attrs.keys() - RESERVED_ATTRS
+            if len(attrs) > _PLAIN_RECORD_SIZE
             else None
         )
         if record.stack_info:
