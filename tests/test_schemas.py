@@ -113,8 +113,18 @@ class TestSchemaConfig:
         monkeypatch.setenv("DD_ENV", "prod")
         monkeypatch.setenv("DD_VERSION", "1.2.3")
         line: dict[str, object] = {}
-        get_schema("datadog").add_service(line, "checkout")
-        assert {"dd.service": "checkout", "dd.env": "prod", "dd.version": "1.2.3"} == line
+        schema = get_schema("datadog")
+        schema.add_service(line, "checkout")
+        schema.add_trace(line, TraceContext.from_ints(2**64 + 5, 7, 1))
+        expected = {
+            "service": "checkout",
+            "dd.trace_id": "5",
+            "dd.span_id": "7",
+            "dd.service": "checkout",
+            "dd.env": "prod",
+            "dd.version": "1.2.3",
+        }
+        assert expected == line
 
     def test_schema_instance_passes_through(self) -> None:
         """A Schema object is used as given; names are case-insensitive."""

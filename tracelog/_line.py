@@ -101,7 +101,7 @@ class LineEncoder:
         # log call, and on these machines every avoided function call is ~0.1 us.
         schema = self.schema
         redactor = self.redactor
-        if redactor is not None:
+        if redactor is not None and message not in redactor._clean:
             message = redactor.text(message)
         if len(message) > _MAX_STRING:
             message = render.coerce(message)
@@ -113,6 +113,9 @@ class LineEncoder:
             reserved = schema.reserved
             coerce = render.coerce
             if redactor is not None:
+                # The redactor's memos, read directly: a hit costs a lookup, not a call.
+                known_keys = redactor._key_cache
+                clean = redactor._clean
                 secret = redactor.is_secret_key
                 scan = redactor.text
                 walk = redactor.value
@@ -121,10 +124,14 @@ class LineEncoder:
                     key = render.safe_str(key)  # noqa: PLW2901
                 t = type(value)
                 if redactor is not None:
-                    if secret(key):
+                    is_secret = known_keys.get(key)
+                    if is_secret is None:
+                        is_secret = secret(key)
+                    if is_secret:
                         value = redactor.replacement  # noqa: PLW2901
                     elif t is str:
-                        value = scan(value)  # noqa: PLW2901
+                        if value not in clean:
+                            value = scan(value)  # noqa: PLW2901
                     elif t is not int and t is not float and t is not bool and value is not None:
                         value = walk(value)  # noqa: PLW2901
                     t = type(value)

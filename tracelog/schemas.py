@@ -241,7 +241,12 @@ class EcsSchema(Schema):
         Schema.__post_init__(self)
         # Keys ECS defines as objects: a user field with one of these names would make
         # the line hold a key both dotted and nested.
-        extra = {"ecs.version", "ecs", "log", "error", "service", "trace", "span", "@timestamp"}
+        extra = {
+            "ecs.version",
+            "event.dataset",
+            "@timestamp",
+            *("ecs", "log", "error", "service", "trace", "span", "transaction", "event"),
+        }
         object.__setattr__(self, "reserved", self.reserved | extra | set(self.ERROR_KEYS))
 
     def timestamp(self, ts: float) -> str:
@@ -259,6 +264,12 @@ class EcsSchema(Schema):
         if logger:
             line["log.logger"] = logger
         return line
+
+    def add_service(self, line: dict[str, Any], service: str) -> None:
+        line["service.name"] = service
+        # The spec: a library that knows the service sets event.dataset to "<service>.log"
+        # (Elastic's log anomaly detection keys on it).
+        line["event.dataset"] = f"{service}.log"
 
     def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
         line["trace.id"] = ctx.trace_id
@@ -327,7 +338,6 @@ class DatadogSchema(Schema):
     name: str = "datadog"
     level_key: str = "status"
     logger_key: str = "logger.name"
-    service_key: str = "dd.service"
     trace_id_key: str = "dd.trace_id"
     span_id_key: str = "dd.span_id"
     flags_key: str = ""
@@ -343,18 +353,17 @@ class DatadogSchema(Schema):
         "dd.version",
     )
 
-    def add_service(self, line: dict[str, Any], service: str) -> None:
-        line["dd.service"] = service
+    def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
+        # Like ddtrace's log injection: the dd.* correlation keys appear only with a trace.
+        line["dd.trace_id"] = ctx.trace_id if self.full_trace_id else datadog_trace_id(ctx.trace_id)
+        line["dd.span_id"] = str(int(ctx.span_id, 16))
+        service = line.get(self.service_key)
+        if service is not None:
+            line["dd.service"] = service
         if self.env:
             line["dd.env"] = self.env
         if self.version:
             line["dd.version"] = self.version
-
-    def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
-        line["dd.trace_id"] = (
-            ctx.trace_id if self.full_trace_id else str(int(ctx.trace_id[16:], 16))
-        )
-        line["dd.span_id"] = str(int(ctx.span_id, 16))
 
     def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
         value = line.get(self.trace_id_key)
@@ -366,6 +375,16 @@ class DatadogSchema(Schema):
     def read_span_id(self, line: Mapping[str, Any]) -> str | None:
         span = _decimal(line.get(self.span_id_key))
         return None if span is None else format(span, "016x")
+
+
+def datadog_trace_id(trace_id: str) -> str:
+    """Datadog's spelling of a 32-hex trace id: the decimal string of its low 64 bits."""
+    return str(int(trace_id[16:], 16))
+
+
+def xray_trace_id(trace_id: str) -> str:
+    """X-Ray's spelling of a 32-hex trace id: ``1-<first 8 hex>-<last 24 hex>``."""
+    return f"1-{trace_id[:8]}-{trace_id[8:]}"
 
 
 def _decimal(value: object) -> int | None:
@@ -389,8 +408,7 @@ class XRaySchema(Schema):
     TRACE_KEYS: ClassVar[tuple[str, ...]] = ("AWS-XRAY-TRACE-ID",)
 
     def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
-        tid = ctx.trace_id
-        line["AWS-XRAY-TRACE-ID"] = f"1-{tid[:8]}-{tid[8:]}"
+        line["AWS-XRAY-TRACE-ID"] = xray_trace_id(ctx.trace_id)
         line["spanId"] = ctx.span_id
 
     def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
