@@ -42,13 +42,15 @@ def _restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     saved = structlog.get_config()
-    active = (adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level)
+    active = (adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level, None)
     yield
     tracelog.shutdown()
     root.handlers[:] = handlers
     root.setLevel(level)
     structlog.configure(**saved)
-    adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level = active
+    (adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level, adapter.ACTIVE.queue) = (
+        active
+    )
 
 
 class Output:

@@ -14,6 +14,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Any
 
 from tracelog._line import LineEncoder
+from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
 from tracelog.schemas import SCHEMA_NAMES, Schema, get_schema
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler
 
@@ -110,6 +111,8 @@ def configure(
     span_events: bool | None = None,
     redact: bool | Redactor | None = None,
     *,
+    queue: bool | None = None,
+    queue_size: int = DEFAULT_QUEUE_SIZE,
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
 ) -> None:
@@ -126,6 +129,9 @@ def configure(
         span_events: reserved for the span-event bridge (``TRACELOG_SPAN_EVENTS``).
         redact: True (default), False, or a :class:`~tracelog.redact.Redactor`
             (``TRACELOG_REDACT``).
+        queue: format and write on a listener thread (``TRACELOG_QUEUE``); the ids,
+            time and message are captured at the call. See the README's "Queue mode".
+        queue_size: the queue's bound (default 10,000 records).
         gcp_project: project id for the ``gcp`` schema (default ``GOOGLE_CLOUD_PROJECT``).
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
 
@@ -148,23 +154,39 @@ def configure(
         span_events = parse_bool(_env("TRACELOG_SPAN_EVENTS") or "false", "TRACELOG_SPAN_EVENTS")
     else:
         parse_bool(span_events, "span_events")
+    queue = parse_bool(queue if queue is not None else (_env("TRACELOG_QUEUE") or "false"), "queue")
     out = _stream(stream)
     encoder = LineEncoder(schema_obj, service=service, redact=redact)
+    handler = TracelogHandler(out)
+    handler.setLevel(levelno)
+    handler.setFormatter(JsonFormatter(encoder=encoder))
+    queued = TracelogQueueHandler(handler, maxsize=queue_size) if queue else None
 
     with _lock:
-        handler = TracelogHandler(out)
-        handler.setLevel(levelno)
-        handler.setFormatter(JsonFormatter(encoder=encoder))
         root = logging.getLogger()
-        for old in [h for h in root.handlers if isinstance(h, TracelogHandler)]:
-            root.removeHandler(old)
-            old.close()
-        root.addHandler(handler)
+        _remove_ours(root)
+        if queued is not None:
+            queued.setLevel(levelno)
+            root.addHandler(queued)
+            queued.start()
+        else:
+            root.addHandler(handler)
         root.setLevel(levelno)
-        _configure_structlog(encoder, handler, levelno)
+        _configure_structlog(encoder, handler, levelno, queued)
 
 
-def _configure_structlog(encoder: LineEncoder, handler: TracelogHandler, levelno: int) -> None:
+def _remove_ours(root: logging.Logger) -> None:
+    for old in [h for h in root.handlers if isinstance(h, TracelogHandler | TracelogQueueHandler)]:
+        root.removeHandler(old)
+        old.close()
+
+
+def _configure_structlog(
+    encoder: LineEncoder,
+    handler: TracelogHandler,
+    levelno: int,
+    queued: TracelogQueueHandler | None,
+) -> None:
     import structlog  # noqa: PLC0415 - `import tracelog` must not load structlog
 
     from tracelog import structlog as adapter  # noqa: PLC0415
@@ -173,6 +195,7 @@ def _configure_structlog(encoder: LineEncoder, handler: TracelogHandler, levelno
     active.renderer = adapter.JsonRenderer(encoder=encoder, _newline=True)
     active.sink = handler.sink  # one sink: stdlib and structlog lines never interleave
     active.level = levelno
+    active.queue = queued
     structlog.configure(
         processors=adapter.chain(),
         wrapper_class=adapter.BoundLogger,
@@ -195,15 +218,15 @@ def get_logger(name: str | None = None, **initial_values: Any) -> BoundLogger:
 
 
 def shutdown() -> None:
-    """Remove tracelog's handler from the root logger and report lost lines, if any.
+    """Flush queue mode, remove tracelog's handler, and report lost lines, if any.
 
     .. versionadded:: 0.1.0
     """
     with _lock:
-        root = logging.getLogger()
-        for old in [h for h in root.handlers if isinstance(h, TracelogHandler)]:
-            root.removeHandler(old)
-            old.close()
+        _remove_ours(logging.getLogger())
+        adapter = sys.modules.get("tracelog.structlog")
+        if adapter is not None:
+            adapter.ACTIVE.queue = None
 
 
 __all__ += ["SCHEMA_NAMES"]

@@ -17,6 +17,7 @@ import io
 import os
 import sys
 import threading
+import weakref
 from typing import IO, Any
 
 __all__ = ["LineSink"]
@@ -32,6 +33,27 @@ def _diagnose(text: str) -> None:
         pass
 
 
+_sinks: weakref.WeakSet[LineSink] = weakref.WeakSet()
+_fork_hook = threading.Lock()
+_fork_hook_installed = False
+
+
+def _reinit_after_fork() -> None:
+    for sink in list(_sinks):
+        sink.after_fork()
+
+
+def _install_fork_hook() -> None:
+    # Lazily, on the first sink: importing tracelog registers nothing.
+    global _fork_hook_installed  # noqa: PLW0603
+    with _fork_hook:
+        if _fork_hook_installed:
+            return
+        _fork_hook_installed = True
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_reinit_after_fork)
+
+
 class LineSink:
     """Write complete lines (bytes ending in ``\\n``) to a text or binary stream.
 
@@ -43,7 +65,7 @@ class LineSink:
         TypeError: if *stream* has no ``write`` method.
     """
 
-    __slots__ = ("_binary", "_fd", "_lock", "failed", "failing", "name", "stream")
+    __slots__ = ("__weakref__", "_binary", "_fd", "_lock", "failed", "failing", "name", "stream")
 
     def __init__(self, stream: IO[Any] | None = None) -> None:
         if stream is None:
@@ -63,6 +85,12 @@ class LineSink:
                 stream.flush()
             except Exception:
                 self._fd = None
+        _sinks.add(self)
+        _install_fork_hook()
+
+    def after_fork(self) -> None:
+        """In a forked child: a lock held by a thread that was not copied is replaced."""
+        self._lock = threading.Lock()
 
     @staticmethod
     def _fileno(stream: IO[Any]) -> int | None:

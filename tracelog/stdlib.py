@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = ["JsonFormatter", "JsonStreamHandler", "TraceContextFilter"]
 
-# The attribute the filter stores the captured ids under.
+# The attributes the filter (and queue mode) store what they captured at the call under.
 TRACE_ATTR = "tracelog_trace"
 SERVICE_ATTR = "tracelog_service"
+MESSAGE_ATTR = "tracelog_message"
 _UNSET = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
@@ -38,6 +39,7 @@ RESERVED_ATTRS: frozenset[str] = frozenset(_BLANK) | {
     "asctime",
     TRACE_ATTR,
     SERVICE_ATTR,
+    MESSAGE_ATTR,
 }
 _PLAIN_RECORD_SIZE = len(_BLANK)
 
@@ -60,7 +62,8 @@ class TraceContextFilter(logging.Filter):
         return True
 
 
-def _message(record: logging.LogRecord) -> str:
+def message_of(record: logging.LogRecord) -> str:
+    """``record.getMessage()`` that never raises."""
     try:
         message = record.getMessage()
     except Exception as exc:
@@ -140,7 +143,7 @@ class JsonFormatter(OrjsonFormatter):
             record.levelno,
             record.levelname,
             record.name,
-            _message(record),
+            getattr(record, MESSAGE_ATTR, None) or message_of(record),
             cast("TraceContext | None", ctx),
             service,
             fields,
@@ -205,6 +208,15 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.handleError(record)
             return
         self.sink.write(line)
+
+    def write_notice(self, levelno: int, message: str, fields: dict[str, Any]) -> None:
+        """Write a line of tracelog's own (logger ``tracelog``) in this handler's layout."""
+        formatter = self.formatter if isinstance(self.formatter, JsonFormatter) else None
+        record = logging.LogRecord("tracelog", levelno, __file__, 0, message, (), None)
+        record.__dict__.update(fields)
+        setattr(record, TRACE_ATTR, None)
+        setattr(record, SERVICE_ATTR, None)
+        self.sink.write((formatter or JsonFormatter()).format_bytes(record))
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - stdlib name
         """Account for the record once through the sink, instead of a traceback each."""

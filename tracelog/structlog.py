@@ -24,6 +24,7 @@ from structlog import contextvars as _structlog_contextvars
 
 from tracelog import render
 from tracelog._line import LineEncoder
+from tracelog._queue import QueuedEvent
 from tracelog.context import capture
 from tracelog.schemas import DEFAULT, ExcInfo, Schema, get_schema
 from tracelog.sink import LineSink
@@ -31,6 +32,7 @@ from tracelog.sink import LineSink
 if TYPE_CHECKING:
     from structlog.typing import EventDict, WrappedLogger
 
+    from tracelog._queue import TracelogQueueHandler
     from tracelog.context import TraceContext
 
 __all__ = [
@@ -185,12 +187,13 @@ class _Active:
     objects below, which read this state on every call: they follow the new settings.
     """
 
-    __slots__ = ("level", "lock", "renderer", "sink")
+    __slots__ = ("level", "lock", "queue", "renderer", "sink")
 
     def __init__(self) -> None:
         self.level = 20
         self.renderer = JsonRenderer(_newline=True)
         self.sink: LineSink | None = None
+        self.queue: TracelogQueueHandler | None = None
         self.lock = threading.Lock()
 
     def get_sink(self) -> LineSink:
@@ -275,6 +278,19 @@ class BoundLogger(BoundLoggerBase):
         if _structlog_contextvars_bound():
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
         fields["event"] = event
+        queued = ACTIVE.queue
+        if queued is not None:
+            # Queue mode: everything that depends on the caller's thread is read now.
+            fields[CONTEXT_KEY], fields[SERVICE_KEY] = capture()
+            fields[TIME_KEY] = time.time()
+            if "exc_info" in fields:
+                fields["exc_info"] = _exc_info(fields["exc_info"])
+            queued.put(
+                QueuedEvent(
+                    ACTIVE.renderer.render, getattr(self._logger, "name", None), levelno, fields
+                )
+            )
+            return None
         line = ACTIVE.renderer.render(getattr(self._logger, "name", None), levelno, fields)
         ACTIVE.get_sink().write(line)
         return None

@@ -93,7 +93,7 @@ def capture_lines(**configure_kwargs: Any) -> Iterator[CapturedLines]:
     saved_handlers, saved_level = root.handlers[:], root.level
     saved_structlog = structlog.get_config()
     active = adapter.ACTIVE
-    saved_active = (active.renderer, active.sink, active.level)
+    saved_active = (active.renderer, active.sink, active.level, active.queue)
     buffer = io.StringIO()
     lines = CapturedLines(buffer)
     tracelog.configure(stream=buffer, **configure_kwargs)
@@ -104,5 +104,5 @@ def capture_lines(**configure_kwargs: Any) -> Iterator[CapturedLines]:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
         structlog.configure(**saved_structlog)
-        active.renderer, active.sink, active.level = saved_active
+        active.renderer, active.sink, active.level, active.queue = saved_active
         lines.refresh()
