@@ -66,6 +66,7 @@ class TestValues:
             ("login password=hunter2 ok", f"login password={REDACTED} ok"),
             ("token: abc123", f"token: {REDACTED}"),
             ("plain text, nothing here", "plain text, nothing here"),
+            ("trace 656500170000000e36fbefaa70d46b4a", "trace 656500170000000e36fbefaa70d46b4a"),
         ],
     )
     def test_patterns(self, text: str, expected: str) -> None:

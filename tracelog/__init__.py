@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracelog.config import configure, get_logger, shutdown
+from tracelog.config import configure, get_logger, shutdown, stats
 from tracelog.context import TraceContext, current_trace_context
 from tracelog.redact import Redactor
 from tracelog.schemas import SCHEMA_NAMES, Schema
@@ -23,6 +23,7 @@ __all__ = [
     "current_trace_context",
     "get_logger",
     "shutdown",
+    "stats",
 ]
 
 

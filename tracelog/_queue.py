@@ -138,6 +138,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         self.target = target
         self.addFilter(TraceContextFilter())
         self.dropped = 0
+        self.dropped_total = 0
         self._overloaded = False
         self._drop_lock = threading.Lock()
         self.running = False
@@ -190,6 +191,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         except queue.Full:
             with self._drop_lock:
                 self.dropped += 1
+                self.dropped_total += 1
                 self._overloaded = True
 
     def enqueue(self, record: logging.LogRecord) -> None:

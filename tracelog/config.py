@@ -15,14 +15,15 @@ from typing import IO, TYPE_CHECKING, Any
 
 from tracelog._line import LineEncoder
 from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
+from tracelog.sampling import LogSampler, SamplingStats
 from tracelog.schemas import SCHEMA_NAMES, Schema, get_schema
-from tracelog.stdlib import JsonFormatter, JsonStreamHandler
+from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceSamplingFilter
 
 if TYPE_CHECKING:
     from tracelog.redact import Redactor
     from tracelog.structlog import BoundLogger
 
-__all__ = ["configure", "get_logger", "shutdown"]
+__all__ = ["configure", "get_logger", "shutdown", "stats"]
 
 LEVEL_NAMES: dict[str, int] = {
     "DEBUG": logging.DEBUG,
@@ -39,6 +40,33 @@ _lock = threading.RLock()
 
 class TracelogHandler(JsonStreamHandler):
     """The handler ``configure()`` puts on the root logger (found again by its type)."""
+
+
+class _State:
+    """What the last ``configure()`` set up, for :func:`stats`."""
+
+    sampler: LogSampler | None = None
+    queue: TracelogQueueHandler | None = None
+
+
+_state = _State()
+
+
+def stats() -> dict[str, int]:
+    """Counters of the current configuration: sampling, the debug buffer, the queue.
+
+    Keys: ``sampled_kept``, ``sampled_dropped``, ``buffered``, ``buffer_flushed``,
+    ``buffer_discarded``, ``buffer_evicted``, ``buffered_traces``, ``queue_dropped``.
+    All zero when the feature is off.
+
+    .. versionadded:: 0.1.0
+    """
+    sampler = _state.sampler
+    counts = (sampler.stats if sampler is not None else SamplingStats()).as_dict()
+    counts["buffered_traces"] = sampler.buffered_traces() if sampler is not None else 0
+    queued = _state.queue
+    counts["queue_dropped"] = queued.dropped_total if queued is not None else 0
+    return counts
 
 
 def _env(name: str) -> str | None:
@@ -113,6 +141,12 @@ def configure(
     *,
     queue: bool | None = None,
     queue_size: int = DEFAULT_QUEUE_SIZE,
+    sample: str | float | None = None,
+    sample_orphans: float = 1.0,
+    buffer_debug: bool | None = None,
+    buffer_lines: int = 100,
+    buffer_bytes: int = 64 * 1024,
+    buffer_traces: int = 1000,
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
 ) -> None:
@@ -132,6 +166,15 @@ def configure(
         queue: format and write on a listener thread (``TRACELOG_QUEUE``); the ids,
             time and message are captured at the call. See the README's "Queue mode".
         queue_size: the queue's bound (default 10,000 records).
+        sample: per-trace log sampling (``TRACELOG_SAMPLE``): None (off, the default),
+            ``"parent"`` (follow the span's sampled flag) or a ratio such as ``0.25``
+            (decided from the trace id like OTel's ``TraceIdRatioBased``). WARNING and
+            above are always kept.
+        sample_orphans: the share of lines outside any span to keep when sampling.
+        buffer_debug: hold lines below *level* that are inside a span, and write them
+            only if their trace logs an error (``TRACELOG_BUFFER_DEBUG``).
+        buffer_lines, buffer_bytes, buffer_traces: the debug buffer's bounds per trace
+            and across traces.
         gcp_project: project id for the ``gcp`` schema (default ``GOOGLE_CLOUD_PROJECT``).
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
 
@@ -155,24 +198,46 @@ def configure(
     else:
         parse_bool(span_events, "span_events")
     queue = parse_bool(queue if queue is not None else (_env("TRACELOG_QUEUE") or "false"), "queue")
+    if buffer_debug is None:
+        buffer_debug = parse_bool(_env("TRACELOG_BUFFER_DEBUG") or "false", "TRACELOG_BUFFER_DEBUG")
+    else:
+        buffer_debug = parse_bool(buffer_debug, "buffer_debug")
+    if sample is None:
+        sample = _env("TRACELOG_SAMPLE") or None
+    sampler = None
+    if sample is not None or buffer_debug:
+        sampler = LogSampler(
+            sample,
+            orphan_rate=sample_orphans,
+            buffer_debug=buffer_debug,
+            output_level=levelno,
+            buffer_lines=buffer_lines,
+            buffer_bytes=buffer_bytes,
+            buffer_traces=buffer_traces,
+        )
+    # With the debug buffer on, DEBUG records must reach tracelog to be buffered.
+    gate = min(levelno, logging.DEBUG) if buffer_debug else levelno
     out = _stream(stream)
     encoder = LineEncoder(schema_obj, service=service, redact=redact)
     handler = TracelogHandler(out)
-    handler.setLevel(levelno)
+    handler.setLevel(gate)
     handler.setFormatter(JsonFormatter(encoder=encoder))
     queued = TracelogQueueHandler(handler, maxsize=queue_size) if queue else None
+    front: logging.Handler = queued if queued is not None else handler
+    front.setLevel(gate)
+    if sampler is not None:
+        front.addFilter(TraceSamplingFilter(sampler, front.emit))
 
     with _lock:
         root = logging.getLogger()
         _remove_ours(root)
+        root.addHandler(front)
         if queued is not None:
-            queued.setLevel(levelno)
-            root.addHandler(queued)
             queued.start()
-        else:
-            root.addHandler(handler)
-        root.setLevel(levelno)
-        _configure_structlog(encoder, handler, levelno, queued)
+        root.setLevel(gate)
+        _configure_structlog(encoder, handler, gate, queued, sampler)
+        _state.sampler = sampler
+        _state.queue = queued
 
 
 def _remove_ours(root: logging.Logger) -> None:
@@ -186,6 +251,7 @@ def _configure_structlog(
     handler: TracelogHandler,
     levelno: int,
     queued: TracelogQueueHandler | None,
+    sampler: LogSampler | None,
 ) -> None:
     import structlog  # noqa: PLC0415 - `import tracelog` must not load structlog
 
@@ -196,6 +262,7 @@ def _configure_structlog(
     active.sink = handler.sink  # one sink: stdlib and structlog lines never interleave
     active.level = levelno
     active.queue = queued
+    active.sampler = sampler
     structlog.configure(
         processors=adapter.chain(),
         wrapper_class=adapter.BoundLogger,
@@ -227,6 +294,7 @@ def shutdown() -> None:
         adapter = sys.modules.get("tracelog.structlog")
         if adapter is not None:
             adapter.ACTIVE.queue = None
+            adapter.ACTIVE.sampler = None
 
 
 __all__ += ["SCHEMA_NAMES"]

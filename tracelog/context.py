@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - a future API that moved it
 __all__ = ["TraceContext", "current_service", "current_trace_context"]
 
 _SAMPLED = 0x01
+_MISSING = object()
 _CACHE_LIMIT = 4096
 
 
@@ -113,6 +114,26 @@ def current_trace_context() -> TraceContext | None:
     .. versionadded:: 0.1.0
     """
     return _from_span_context(_current_span().get_span_context())
+
+
+def local_root_span() -> Any:
+    """The current span if it is its trace's local root (no parent, or a remote one).
+
+    Only SDK spans know their parent; for anything else this returns None.
+    """
+    span = _current_span()
+    parent = getattr(span, "parent", _MISSING)
+    if parent is _MISSING:
+        return None
+    return span if parent is None or getattr(parent, "is_remote", False) else None
+
+
+def is_finished(span: Any) -> bool:
+    """Whether a span returned by :func:`local_root_span` has ended."""
+    try:
+        return not span.is_recording()
+    except Exception:
+        return True
 
 
 def capture() -> tuple[TraceContext | None, str | None]:

@@ -144,7 +144,9 @@ class Redactor:
             (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\g<1>{r}"),
             (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), r),
             (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), r),
-            (re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])"), card),
+            # Bounded by non-word characters: a run of digits inside a hex id or a
+            # token is not a card number.
+            (re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), card),
             (
                 re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+(@)"),
                 rf"\g<1>{r}\g<2>",

@@ -17,19 +17,23 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from tracelog.context import TraceContext, capture
+from tracelog.sampling import BUFFER, DROP, KEEP
 from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tracelog._line import LineEncoder
+    from tracelog.sampling import LogSampler
     from tracelog.schemas import Schema
 
-__all__ = ["JsonFormatter", "JsonStreamHandler", "TraceContextFilter"]
+__all__ = ["JsonFormatter", "JsonStreamHandler", "TraceContextFilter", "TraceSamplingFilter"]
 
 # The attributes the filter (and queue mode) store what they captured at the call under.
 TRACE_ATTR = "tracelog_trace"
 SERVICE_ATTR = "tracelog_service"
 MESSAGE_ATTR = "tracelog_message"
-_UNSET = object()
+_UNSET: Any = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
 # hand, plus the two Formatter.format() adds. Anything else on a record is a user field.
@@ -59,6 +63,49 @@ class TraceContextFilter(logging.Filter):
             ctx, service = capture()
             setattr(record, TRACE_ATTR, ctx)
             setattr(record, SERVICE_ATTR, service)
+        return True
+
+
+class TraceSamplingFilter(logging.Filter):
+    """Per-trace sampling and the debug buffer for stdlib records (see ``tracelog.sampling``).
+
+    Put it on the handler that writes (or enqueues); *emit* is that handler's ``emit``,
+    used to write buffered records when their trace errors.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, sampler: LogSampler, emit: Callable[[logging.LogRecord], None]) -> None:
+        super().__init__()
+        self.sampler = sampler
+        self._emit = emit
+
+    def _write_buffered(self, record: logging.LogRecord) -> None:
+        record.buffered = True
+        self._emit(record)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ctx: TraceContext | None = getattr(record, TRACE_ATTR, _UNSET)
+        if ctx is _UNSET:
+            ctx, service = capture()
+            setattr(record, TRACE_ATTR, ctx)
+            setattr(record, SERVICE_ATTR, service)
+        sampler = self.sampler
+        failed = record.levelno >= logging.ERROR or bool(record.exc_info)
+        decision = KEEP if failed else sampler.decide(record.levelno, ctx)
+        if decision == DROP:
+            return False
+        if ctx is not None:
+            if decision == BUFFER:
+                message = message_of(record)
+                setattr(record, MESSAGE_ATTR, message)
+                size = 96 + len(message) + 16 * (len(record.__dict__) - _PLAIN_RECORD_SIZE)
+                return not sampler.buffer(ctx, self._write_buffered, record, size)
+            if failed:
+                for write, item, _ in sampler.take(ctx):
+                    write(item)
+            else:
+                sampler.note_root(ctx)
         return True
 
 

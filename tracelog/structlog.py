@@ -26,6 +26,7 @@ from tracelog import render
 from tracelog._line import LineEncoder
 from tracelog._queue import QueuedEvent
 from tracelog.context import capture
+from tracelog.sampling import BUFFER, DROP, KEEP, LogSampler
 from tracelog.schemas import DEFAULT, ExcInfo, Schema, get_schema
 from tracelog.sink import LineSink
 
@@ -163,6 +164,18 @@ class JsonRenderer:
         else:
             service = event_dict.pop(SERVICE_KEY, None)
             ts = event_dict.pop(TIME_KEY, None) or time.time()
+        return self.render_captured(logger_name, levelno, event_dict, ctx, service, ts)
+
+    def render_captured(
+        self,
+        logger_name: Any,
+        levelno: int,
+        event_dict: EventDict,
+        ctx: TraceContext | None,
+        service: str | None,
+        ts: float,
+    ) -> bytes:
+        """The line for an event dict whose ids, service and time were captured already."""
         event = event_dict.pop("event", None)
         message = event if type(event) is str else ("" if event is None else render.safe_str(event))
         name = event_dict.pop("logger", None) or logger_name
@@ -187,13 +200,14 @@ class _Active:
     objects below, which read this state on every call: they follow the new settings.
     """
 
-    __slots__ = ("level", "lock", "queue", "renderer", "sink")
+    __slots__ = ("level", "lock", "queue", "renderer", "sampler", "sink")
 
     def __init__(self) -> None:
         self.level = 20
         self.renderer = JsonRenderer(_newline=True)
         self.sink: LineSink | None = None
         self.queue: TracelogQueueHandler | None = None
+        self.sampler: LogSampler | None = None
         self.lock = threading.Lock()
 
     def get_sink(self) -> LineSink:
@@ -249,6 +263,68 @@ def _event(event: Any, args: tuple[Any, ...]) -> Any:
         return f"{render.safe_repr(event)} % {render.safe_repr(args)}"
 
 
+def _pin(fields: dict[str, Any]) -> None:
+    """Capture the caller's ids, time and exception into *fields*, to render them later."""
+    if CONTEXT_KEY not in fields:
+        fields[CONTEXT_KEY], fields[SERVICE_KEY] = capture()
+    fields[TIME_KEY] = time.time()
+    if "exc_info" in fields:
+        fields["exc_info"] = _exc_info(fields["exc_info"])
+
+
+def _write(logger_name: Any, levelno: int, fields: dict[str, Any]) -> None:
+    """Render and write now, or hand to queue mode's listener."""
+    queued = ACTIVE.queue
+    if queued is not None:
+        queued.put(QueuedEvent(ACTIVE.renderer.render, logger_name, levelno, fields))
+    else:
+        ACTIVE.get_sink().write(ACTIVE.renderer.render(logger_name, levelno, fields))
+
+
+def _write_buffered(item: tuple[Any, int, dict[str, Any]]) -> None:
+    logger_name, levelno, fields = item
+    fields["buffered"] = True
+    _write(logger_name, levelno, fields)
+
+
+def _write_sampled(
+    sampler: LogSampler,
+    decision: int,
+    failed: bool,
+    ctx: TraceContext | None,
+    service: str | None,
+    logger_name: Any,
+    levelno: int,
+    fields: dict[str, Any],
+) -> None:
+    """Write (or buffer) a line the sampler did not drop; the ids were captured already."""
+    if ctx is not None:
+        if decision == BUFFER:
+            fields[CONTEXT_KEY], fields[SERVICE_KEY] = ctx, service
+            _pin(fields)
+            if sampler.buffer(ctx, _write_buffered, (logger_name, levelno, fields), _size(fields)):
+                return
+        elif failed:
+            for write, item, _ in sampler.take(ctx):
+                write(item)
+        elif sampler.buffer_debug:
+            sampler.note_root(ctx)
+    if ACTIVE.queue is not None:
+        fields[CONTEXT_KEY], fields[SERVICE_KEY] = ctx, service
+        _pin(fields)
+        _write(logger_name, levelno, fields)
+    else:
+        line = ACTIVE.renderer.render_captured(
+            logger_name, levelno, fields, ctx, service, time.time()
+        )
+        ACTIVE.get_sink().write(line)
+
+
+def _size(fields: dict[str, Any]) -> int:
+    # A cheap estimate of the rendered size; the byte bound is about memory, not exactness.
+    return 96 + sum(len(v) if type(v) is str else 16 for v in fields.values())
+
+
 def _structlog_contextvars_bound() -> bool:
     # structlog registers every contextvar bind_contextvars() ever created; while there
     # are none, merge_contextvars has nothing to merge and the fast path skips it.
@@ -273,26 +349,27 @@ class BoundLogger(BoundLoggerBase):
             event = _event(event, args)
         if self._processors is not CHAIN:
             return self._proxy_to_logger(method, event, **kw)
+        sampler = ACTIVE.sampler
+        if sampler is not None:
+            # Decide before building anything: a dropped line should cost next to nothing.
+            ctx, service = capture()
+            failed = levelno >= 40 or bool(kw.get("exc_info"))
+            decision = KEEP if failed else sampler.decide(levelno, ctx)
+            if decision == DROP:
+                return None
         context = self._context
         fields = {**context, **kw} if context else kw
         if _structlog_contextvars_bound():
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
         fields["event"] = event
-        queued = ACTIVE.queue
-        if queued is not None:
-            # Queue mode: everything that depends on the caller's thread is read now.
-            fields[CONTEXT_KEY], fields[SERVICE_KEY] = capture()
-            fields[TIME_KEY] = time.time()
-            if "exc_info" in fields:
-                fields["exc_info"] = _exc_info(fields["exc_info"])
-            queued.put(
-                QueuedEvent(
-                    ACTIVE.renderer.render, getattr(self._logger, "name", None), levelno, fields
-                )
-            )
+        name = getattr(self._logger, "name", None)
+        if sampler is not None:
+            _write_sampled(sampler, decision, failed, ctx, service, name, levelno, fields)
             return None
-        line = ACTIVE.renderer.render(getattr(self._logger, "name", None), levelno, fields)
-        ACTIVE.get_sink().write(line)
+        if ACTIVE.queue is not None:
+            # Queue mode: everything that depends on the caller's thread is read now.
+            _pin(fields)
+        _write(name, levelno, fields)
         return None
 
     def _log(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
