@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from tracelog.context import TraceContext, capture
+from tracelog.schemas import FOREIGN_TRACE_ATTRS
 from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
@@ -31,10 +32,13 @@ SERVICE_ATTR = "tracelog_service"
 _UNSET = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
-# hand, plus the two Formatter.format() adds. Anything else on a record is a user field.
-RESERVED_ATTRS: frozenset[str] = frozenset(
-    vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
-) | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR}
+# hand, plus the two Formatter.format() adds and OTel's record-factory trace attributes.
+# Anything else on a record is a user field.
+RESERVED_ATTRS: frozenset[str] = (
+    frozenset(vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None)))
+    | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR}
+    | FOREIGN_TRACE_ATTRS
+)
 
 
 class TraceContextFilter(logging.Filter):
