@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT",
     "ECS",
+    "FOREIGN_TRACE_ATTRS",
     "OTEL",
     "RESERVED_TRACE_KEYS",
     "SCHEMA_NAMES",
@@ -424,6 +425,14 @@ RESERVED_TRACE_KEYS: frozenset[str] = frozenset(
     key
     for cls in (Schema, OtelSchema, EcsSchema, GcpSchema, DatadogSchema, XRaySchema)
     for key in cls.TRACE_KEYS
+)
+
+# What OpenTelemetry's logging instrumentation (opentelemetry-instrumentation-logging, with
+# OTEL_PYTHON_LOG_CORRELATION=true or inject_trace_context=True) sets on every LogRecord,
+# "0" outside a span. A line already carries these facts under its layout's names, so
+# they are never user fields.
+FOREIGN_TRACE_ATTRS: frozenset[str] = frozenset(
+    {"otelTraceID", "otelSpanID", "otelTraceSampled", "otelServiceName"}
 )
 
 DEFAULT = Schema()

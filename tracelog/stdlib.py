@@ -18,6 +18,7 @@ from pythonjsonlogger.orjson import OrjsonFormatter
 
 from tracelog.context import TraceContext, capture
 from tracelog.sampling import BUFFER, DROP, KEEP
+from tracelog.schemas import FOREIGN_TRACE_ATTRS
 from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
@@ -36,15 +37,14 @@ MESSAGE_ATTR = "tracelog_message"
 _UNSET: Any = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
-# hand, plus the two Formatter.format() adds. Anything else on a record is a user field.
+# hand, plus the two Formatter.format() adds and OTel's record-factory trace attributes.
+# Anything else on a record is a user field.
 _BLANK = vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
-RESERVED_ATTRS: frozenset[str] = frozenset(_BLANK) | {
-    "message",
-    "asctime",
-    TRACE_ATTR,
-    SERVICE_ATTR,
-    MESSAGE_ATTR,
-}
+RESERVED_ATTRS: frozenset[str] = (
+    frozenset(_BLANK)
+    | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR, MESSAGE_ATTR}
+    | FOREIGN_TRACE_ATTRS
+)
 _PLAIN_RECORD_SIZE = len(_BLANK)
 
 
