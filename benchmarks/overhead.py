@@ -125,19 +125,43 @@ def structlog_recipe() -> Case:
     return lambda: log.info("order placed", order_id="A-1001")
 
 
+class Scoped:
+    """A case that needs global state (a record factory) only while it is timed."""
+
+    def __init__(self, call: Case, enter: Callable[[], None], leave: Callable[[], None]) -> None:
+        self.call, self.enter, self.leave = call, enter, leave
+
+    def __call__(self) -> None:
+        self.call()
+
+
 def pythonjsonlogger_otel() -> Case | None:
-    """python-json-logger's orjson formatter + OTel's LoggingInstrumentor id injection."""
+    """python-json-logger's orjson formatter + OTel's LoggingInstrumentor id injection.
+
+    The instrumentor's record factory is global; it is installed only while this case
+    runs, so the other stdlib cases are timed without it.
+    """
     try:
         from opentelemetry.instrumentation.logging import LoggingInstrumentor
     except ImportError:
         return None
     from pythonjsonlogger.orjson import OrjsonFormatter
 
-    LoggingInstrumentor().instrument(set_logging_format=False)
     handler = logging.StreamHandler(devnull_text())
-    handler.setFormatter(OrjsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        OrjsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(otelTraceID)s")
+    )
     logger = isolated_logger("bench.pjl", handler)
-    return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
+    instrumentor = LoggingInstrumentor()
+
+    def enter() -> None:
+        instrumentor.instrument(inject_trace_context=True, enable_log_auto_instrumentation=False)
+
+    return Scoped(
+        lambda: logger.info("order placed", extra={"order_id": "A-1001"}),
+        enter,
+        instrumentor.uninstrument,
+    )
 
 
 def ecs_logging_stdlib() -> Case | None:
@@ -158,10 +182,17 @@ def measure(cases: dict[str, Case], rounds: int, calls: int) -> dict[str, float]
         order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             fn = cases[name]
+            if isinstance(fn, Scoped):
+                fn.enter()
+                inner = fn.call
+            else:
+                inner = fn
             start = time.perf_counter_ns()
             for _ in range(calls):
-                fn()
+                inner()
             samples[name].append((time.perf_counter_ns() - start) / calls)
+            if isinstance(fn, Scoped):
+                fn.leave()
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -187,8 +218,12 @@ def main() -> int:
         }
         cases = {name: case for name, build in builders.items() if (case := build()) is not None}
         for fn in cases.values():  # warm caches
+            if isinstance(fn, Scoped):
+                fn.enter()
             for _ in range(200):
                 fn()
+            if isinstance(fn, Scoped):
+                fn.leave()
         result = measure(cases, args.rounds, args.calls)
 
     minimum = result["hand-written minimum"]
