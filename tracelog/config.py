@@ -50,6 +50,7 @@ class _State:
 
 
 _state = _State()
+_adapter: list[Any] = [None]  # tracelog.structlog, once imported
 
 
 def stats() -> dict[str, int]:
@@ -257,6 +258,7 @@ def _configure_structlog(
 
     from tracelog import structlog as adapter  # noqa: PLC0415
 
+    _adapter[0] = adapter
     active = adapter.ACTIVE
     active.renderer = adapter.JsonRenderer(encoder=encoder, _newline=True)
     active.sink = handler.sink  # one sink: stdlib and structlog lines never interleave
@@ -279,9 +281,14 @@ def get_logger(name: str | None = None, **initial_values: Any) -> BoundLogger:
 
     .. versionadded:: 0.1.0
     """
-    from tracelog.structlog import get_logger as _get  # noqa: PLC0415
+    adapter = _adapter[0]
+    if adapter is None:
+        # The first call imports; later ones (even from __del__ at interpreter exit, when
+        # imports fail) use the module kept here.
+        from tracelog import structlog as adapter  # noqa: PLC0415
 
-    return _get(name, **initial_values)
+        _adapter[0] = adapter
+    return adapter.get_logger(name, **initial_values)  # type: ignore[no-any-return]
 
 
 def shutdown() -> None:

@@ -196,7 +196,7 @@ def fallback_service() -> str:
     name = os.environ.get("OTEL_SERVICE_NAME", "").strip()
     if name:
         return name
-    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "python"
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] not in {"", "-c"} else "python"
     base = os.path.basename(argv0)  # noqa: PTH119 - hot-ish path, str not Path
     return base.removesuffix(".py") or "python"
 
