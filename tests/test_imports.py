@@ -27,12 +27,13 @@ ALLOWED: dict[str, set[str]] = {
     "structlog": {"structlog"},
     "config": {"structlog"},
     "testing": {"opentelemetry.sdk", "structlog"},
+    "propagation": set(),
     "cli.__init__": set(),
     "cli.__main__": set(),
 }
 # tracelog modules each module may import.
 INTERNAL: dict[str, set[str]] = {
-    "__init__": {"config", "context", "redact", "schemas", "_version"},
+    "__init__": {"config", "context", "redact", "schemas", "_version", "propagation"},
     "context": set(),
     "_version": set(),
     "schemas": {"context"},
@@ -44,6 +45,7 @@ INTERNAL: dict[str, set[str]] = {
     "structlog": {"render", "_line", "context", "schemas", "sink"},
     "config": {"_line", "schemas", "stdlib", "structlog", "redact"},
     "testing": {"render", "structlog"},
+    "propagation": set(),
     "cli.__init__": set(),
     "cli.__main__": {"cli"},
 }
@@ -104,13 +106,13 @@ class TestImportRules:
 
 class TestImportSideEffects:
     def test_import_loads_neither_sdk_nor_structlog(self) -> None:
-        """`import tracelog` loads no opentelemetry.sdk, no structlog, and patches nothing."""
+        """`import tracelog` loads no SDK, structlog or asyncio, and patches nothing."""
         code = (
             "import logging, sys\n"
             "factory = logging.getLogRecordFactory()\n"
             "handlers = list(logging.getLogger().handlers)\n"
             "import tracelog\n"
-            "prefixes = ('opentelemetry.sdk', 'structlog')\n"
+            "prefixes = ('opentelemetry.sdk', 'structlog', 'asyncio')\n"
             "loaded = [m for m in sys.modules if m.startswith(prefixes)]\n"
             "print(sorted(loaded))\n"
             "root = logging.getLogger()\n"
@@ -134,6 +136,8 @@ class TestImportSideEffects:
         assert sorted(tracelog.__all__) == sorted(
             [
                 "SCHEMA_NAMES",
+                "ContextThread",
+                "ContextThreadPoolExecutor",
                 "Redactor",
                 "Schema",
                 "TraceContext",
@@ -141,6 +145,8 @@ class TestImportSideEffects:
                 "configure",
                 "current_trace_context",
                 "get_logger",
+                "run_in_executor",
                 "shutdown",
+                "wrap",
             ]
         )

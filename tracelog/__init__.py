@@ -10,11 +10,14 @@ from typing import Any
 
 from tracelog.config import configure, get_logger, shutdown
 from tracelog.context import TraceContext, current_trace_context
+from tracelog.propagation import ContextThread, ContextThreadPoolExecutor, run_in_executor, wrap
 from tracelog.redact import Redactor
 from tracelog.schemas import SCHEMA_NAMES, Schema
 
 __all__ = [
     "SCHEMA_NAMES",
+    "ContextThread",
+    "ContextThreadPoolExecutor",
     "Redactor",
     "Schema",
     "TraceContext",
@@ -22,7 +25,9 @@ __all__ = [
     "configure",
     "current_trace_context",
     "get_logger",
+    "run_in_executor",
     "shutdown",
+    "wrap",
 ]
 
 

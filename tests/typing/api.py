@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import structlog
 
@@ -39,3 +42,24 @@ def readme() -> None:
     first: dict[str, object] = lines[0]
     del first
     tracelog.shutdown()
+
+
+def charge_card(order: str) -> bool:
+    return bool(order)
+
+
+def propagation() -> None:
+    with tracelog.ContextThreadPoolExecutor(max_workers=8) as pool:
+        charged: Future[bool] = pool.submit(charge_card, "A-1001")
+        results: list[bool] = list(pool.map(charge_card, ["A-1", "A-2"]))
+        del charged, results
+    wrapped = tracelog.wrap(charge_card)
+    ok: bool = wrapped("A-1001")
+    del ok
+    threading.Thread(target=tracelog.wrap(charge_card), args=("A-1001",)).start()
+    tracelog.ContextThread(target=charge_card, args=("A-1001",)).start()
+
+    async def handler(pool: ThreadPoolExecutor) -> bool:
+        return await tracelog.run_in_executor(pool, charge_card, "A-1001")
+
+    asyncio.run(handler(ThreadPoolExecutor()))
