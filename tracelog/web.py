@@ -139,12 +139,8 @@ def _w3c_tracestate(value: str) -> str | None:
     return ",".join(entries) or None
 
 
-def _carrier(headers: Mapping[str, str | Sequence[str]]) -> dict[str, str]:
-    """Lowercase names, repeated lines comma-joined, W3C headers cleaned."""
-    carrier = {
-        name.lower(): value if isinstance(value, str) else ",".join(value)
-        for name, value in headers.items()
-    }
+def _cleaned(carrier: dict[str, str]) -> dict[str, str]:
+    """*carrier* (lowercase names, one value each) with its W3C headers cleaned in place."""
     traceparent = carrier.pop("traceparent", None)
     tracestate = carrier.pop("tracestate", None)
     if traceparent is not None:
@@ -180,7 +176,11 @@ def extract_context(headers: Mapping[str, str | Sequence[str]]) -> Context:
 
     .. versionadded:: 0.1.0
     """
-    return extract(_carrier(headers))
+    carrier = {
+        name.lower(): value if isinstance(value, str) else ",".join(value)
+        for name, value in headers.items()
+    }
+    return extract(_cleaned(carrier))
 
 
 @overload
@@ -226,12 +226,12 @@ class _Exchange:
     def __init__(
         self,
         tracer: Tracer,
-        headers: Mapping[str, str | Sequence[str]],
+        carrier: dict[str, str],
         method: str,
         path: str,
         scheme: str,
     ) -> None:
-        parent = extract_context(headers)
+        parent = extract(_cleaned(carrier))
         known = method if method in _KNOWN_METHODS else None
         attributes = {
             "http.request.method": known or "_OTHER",
@@ -313,14 +313,15 @@ class TraceContextMiddleware:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if current_trace_context() is not None:
             return self.app(environ, start_response)
-        headers = {
-            key[5:].replace("_", "-"): value
+        # The server already joined repeated header lines with commas (PEP 3333).
+        carrier = {
+            key[5:].replace("_", "-").lower(): value
             for key, value in environ.items()
             if key.startswith("HTTP_") and isinstance(value, str)
         }
         exchange = _Exchange(
             self._tracer,
-            headers,
+            carrier,
             str(environ.get("REQUEST_METHOD", "GET")),
             str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
             str(environ.get("wsgi.url_scheme", "http")),
@@ -416,13 +417,15 @@ class AsgiTraceContextMiddleware:
         if kind not in ("http", "websocket") or current_trace_context() is not None:
             await self.app(scope, receive, send)
             return
-        headers: dict[str, list[str]] = {}
-        for name, value in scope.get("headers") or ():
-            headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+        carrier: dict[str, str] = {}
+        for raw_name, raw_value in scope.get("headers") or ():
+            # Names arrive lowercased; repeated lines are joined as RFC 9110 says.
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            carrier[name] = f"{carrier[name]},{value}" if name in carrier else value
         default_scheme = "ws" if kind == "websocket" else "http"
         exchange = _Exchange(
             self._tracer,
-            headers,
+            carrier,
             str(scope.get("method", "GET")),
             # The ASGI spec's path already includes root_path (unlike WSGI's PATH_INFO).
             str(scope.get("path", "")),
