@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,12 +31,14 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"structlog"},
     "testing": {"opentelemetry.sdk", "structlog"},
     "instrument": {"opentelemetry.instrumentation"},
+    "propagation": set(),
+    "web": {"opentelemetry.trace", "opentelemetry.propagate", "opentelemetry.context"},
     "cli.__init__": set(),
     "cli.__main__": set(),
 }
 # tracelog modules each module may import.
 INTERNAL: dict[str, set[str]] = {
-    "__init__": {"config", "context", "redact", "schemas", "_version"},
+    "__init__": {"config", "context", "redact", "schemas", "_version", "propagation", "web"},
     "context": set(),
     "_version": set(),
     "schemas": {"context"},
@@ -50,6 +53,8 @@ INTERNAL: dict[str, set[str]] = {
     "config": {"_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling"},
     "testing": {"render", "structlog"},
     "instrument": {"config", "sink"},
+    "propagation": set(),
+    "web": {"context"},
     "cli.__init__": set(),
     "cli.__main__": {"cli"},
 }
@@ -99,7 +104,7 @@ class TestImportRules:
         assert set() == internal - INTERNAL[name] - {"tracelog"}
 
     def test_only_context_reads_opentelemetry_trace(self) -> None:
-        """OTel's current context is read in context.py alone."""
+        """OTel's current context is read in context.py alone; web.py only writes it."""
         elsewhere = ("opentelemetry.sdk", "opentelemetry.instrumentation")
         readers = {
             module_name(p)
@@ -108,18 +113,19 @@ class TestImportRules:
                 i.startswith("opentelemetry") and not i.startswith(elsewhere) for i in imports_of(p)
             )
         }
-        assert {"context"} == readers
+        # web.py extracts, attaches and starts spans; it asks context.py whether one is on.
+        assert {"context", "web"} == readers
 
 
 class TestImportSideEffects:
     def test_import_loads_neither_sdk_nor_structlog(self) -> None:
-        """`import tracelog` loads no opentelemetry.sdk, no structlog, and patches nothing."""
+        """`import tracelog` loads no SDK, structlog, propagators or asyncio; patches nothing."""
         code = (
             "import logging, sys\n"
             "factory = logging.getLogRecordFactory()\n"
             "handlers = list(logging.getLogger().handlers)\n"
             "import tracelog\n"
-            "prefixes = ('opentelemetry.sdk', 'structlog')\n"
+            "prefixes = ('opentelemetry.sdk', 'structlog', 'opentelemetry.propagate', 'asyncio')\n"
             "loaded = [m for m in sys.modules if m.startswith(prefixes)]\n"
             "print(sorted(loaded))\n"
             "root = logging.getLogger()\n"
@@ -129,6 +135,26 @@ class TestImportSideEffects:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
         ).stdout.splitlines()
         assert ["[]", "True True"] == out
+
+    def test_import_survives_a_bad_otel_propagators(self) -> None:
+        """An OTEL_PROPAGATORS naming a missing propagator fails inject_headers, not import."""
+        code = (
+            "import tracelog\n"
+            "try:\n"
+            "    tracelog.inject_headers\n"
+            "except ValueError as exc:\n"
+            "    print('ValueError', 'nope' in str(exc))\n"
+        )
+        env = {**os.environ, "OTEL_PROPAGATORS": "nope"}
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env=env,
+        ).stdout.splitlines()
+        assert ["ValueError True"] == out
 
     def test_lazy_version(self) -> None:
         """__version__ is resolved lazily from the installed metadata."""
@@ -143,6 +169,8 @@ class TestImportSideEffects:
         assert sorted(tracelog.__all__) == sorted(
             [
                 "SCHEMA_NAMES",
+                "ContextThread",
+                "ContextThreadPoolExecutor",
                 "Redactor",
                 "Schema",
                 "TraceContext",
@@ -150,7 +178,16 @@ class TestImportSideEffects:
                 "configure",
                 "current_trace_context",
                 "get_logger",
+                "inject_headers",
+                "run_in_executor",
                 "shutdown",
                 "stats",
+                "wrap",
             ]
         )
+
+    def test_inject_headers_is_loaded_on_first_use(self) -> None:
+        """tracelog.inject_headers is tracelog.web's, imported when first asked for."""
+        from tracelog import web
+
+        assert web.inject_headers is tracelog.inject_headers

@@ -6,15 +6,21 @@ SDK, and changes no global logging state until :func:`configure` is called.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracelog.config import configure, get_logger, shutdown, stats
 from tracelog.context import TraceContext, current_trace_context
+from tracelog.propagation import ContextThread, ContextThreadPoolExecutor, run_in_executor, wrap
 from tracelog.redact import Redactor
 from tracelog.schemas import SCHEMA_NAMES, Schema
 
+if TYPE_CHECKING:
+    from tracelog.web import inject_headers
+
 __all__ = [
     "SCHEMA_NAMES",
+    "ContextThread",
+    "ContextThreadPoolExecutor",
     "Redactor",
     "Schema",
     "TraceContext",
@@ -22,12 +28,22 @@ __all__ = [
     "configure",
     "current_trace_context",
     "get_logger",
+    "inject_headers",
+    "run_in_executor",
     "shutdown",
     "stats",
+    "wrap",
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "inject_headers":
+        # Imported on first use: importing opentelemetry.propagate loads the propagators
+        # named in OTEL_PROPAGATORS, which raises when one is not installed, and
+        # `import tracelog` must never fail or do that work.
+        from tracelog.web import inject_headers  # noqa: PLC0415
+
+        return inject_headers
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 

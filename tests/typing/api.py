@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import structlog
 
@@ -11,6 +18,7 @@ from tracelog.redact import Redactor
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceContextFilter
 from tracelog.structlog import BoundLogger, JsonRenderer, add_trace_context
 from tracelog.testing import SpanRecorder, capture_lines
+from tracelog.web import AsgiTraceContextMiddleware, TraceContextMiddleware, extract_context
 
 
 def readme() -> None:
@@ -39,3 +47,50 @@ def readme() -> None:
     first: dict[str, object] = lines[0]
     del first
     tracelog.shutdown()
+
+
+def charge_card(order: str) -> bool:
+    return bool(order)
+
+
+def propagation() -> None:
+    with tracelog.ContextThreadPoolExecutor(max_workers=8) as pool:
+        charged: Future[bool] = pool.submit(charge_card, "A-1001")
+        results: list[bool] = list(pool.map(charge_card, ["A-1", "A-2"]))
+        del charged, results
+    wrapped = tracelog.wrap(charge_card)
+    ok: bool = wrapped("A-1001")
+    del ok
+    threading.Thread(target=tracelog.wrap(charge_card), args=("A-1001",)).start()
+    tracelog.ContextThread(target=charge_card, args=("A-1001",)).start()
+
+    async def handler(pool: ThreadPoolExecutor) -> bool:
+        return await tracelog.run_in_executor(pool, charge_card, "A-1001")
+
+    asyncio.run(handler(ThreadPoolExecutor()))
+
+
+def wsgi_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    start_response("200 OK", [])
+    return [b"ok"]
+
+
+async def asgi_app(
+    scope: MutableMapping[str, Any],
+    receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+    send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+
+
+def web() -> None:
+    wsgi: WSGIApplication = TraceContextMiddleware(wsgi_app)
+    asgi = AsgiTraceContextMiddleware(asgi_app, tracer_provider=SpanRecorder().provider)
+    del wsgi, asgi
+    request = urllib.request.Request("http://127.0.0.1/", headers=tracelog.inject_headers())
+    headers: dict[str, str] = tracelog.inject_headers({"accept": "*/*"})
+    del request, headers
+    ctx = extract_context(
+        {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    )
+    del ctx

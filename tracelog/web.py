@@ -1,0 +1,451 @@
+"""W3C trace context over HTTP: WSGI and ASGI middleware in, :func:`inject_headers` out.
+
+The middleware makes every log line of a request carry its trace id:
+
+* when a valid span is already active (OpenTelemetry's own WSGI/ASGI instrumentation
+  made one), it does nothing at all, so there is never a second server span;
+* otherwise it extracts ``traceparent``/``tracestate`` with OpenTelemetry's *global*
+  propagator (``OTEL_PROPAGATORS``: B3, baggage... are honoured) and
+* with an SDK tracer provider, starts a ``SERVER`` span (``"GET /path"``, HTTP semantic
+  convention attributes, ``ERROR`` status on 5xx and exceptions) under the caller's span;
+* with the API alone, makes the caller's span context current, or a fresh trace id when
+  the request brought none, so the request's lines still share one id (and
+  :func:`inject_headers` passes it on).
+
+Incoming W3C headers are cleaned by tracelog's own small parser before the propagator
+sees them, following W3C Trace Context Level 1 where OpenTelemetry's
+``TraceContextTextMapPropagator`` does not (see :func:`extract_context`).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from opentelemetry.context import Context, attach, detach
+from opentelemetry.propagate import extract, inject
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    Tracer,
+    TracerProvider,
+    get_tracer,
+    set_span_in_context,
+)
+
+from tracelog.context import current_trace_context
+
+if TYPE_CHECKING:
+    from collections.abc import (
+        Awaitable,
+        Callable,
+        Iterable,
+        Iterator,
+        Mapping,
+        MutableMapping,
+        Sequence,
+    )
+    from types import TracebackType
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+    ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+    ExcInfo = (
+        tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None] | None
+    )
+
+__all__ = [
+    "AsgiTraceContextMiddleware",
+    "TraceContextMiddleware",
+    "extract_context",
+    "inject_headers",
+]
+
+H = TypeVar("H", bound="MutableMapping[str, str]")
+
+# traceparent, any version: the version-00 fields, then (future versions only) more
+# fields after a dash. Lowercase hex only: uppercase is invalid in every version.
+_TRACEPARENT = re.compile(
+    r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?", re.ASCII | re.DOTALL
+)
+# The size beyond which a traceparent is "prohibitively large" (OpenTelemetry's bound too).
+_TRACEPARENT_MAX_CHARS = 512
+_SAMPLED = 0x01
+# tracestate list members, W3C Level 1 grammar (also the one OpenTelemetry validates with).
+_KEY = r"[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}"
+_VALUE = r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]"
+_MEMBER = re.compile(rf"({_KEY})=({_VALUE})", re.ASCII)
+_TRACESTATE_MAX_MEMBERS = 32
+# W3C: vendors SHOULD pass on at least 512 characters; every propagator accepts that much.
+_TRACESTATE_MAX_CHARS = 512
+_TRACESTATE_LONG_MEMBER = 128
+
+_KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
+
+
+def _w3c_traceparent(value: str) -> str | None:
+    """The traceparent as a version-00 header, or None: restart the trace.
+
+    W3C Trace Context Level 1, "Versioning of traceparent": version ``ff`` is invalid;
+    a higher version is parsed with the version-00 layout (more fields may follow after a
+    dash) and only its sampled flag is kept; uppercase hex, all-zero ids and wrong lengths
+    are invalid.
+    """
+    value = value.strip(" \t")
+    # A comma means repeated header lines, joined per RFC 9110: ambiguous, so invalid.
+    if len(value) > _TRACEPARENT_MAX_CHARS or "," in value:
+        return None
+    match = _TRACEPARENT.fullmatch(value)
+    if match is None:
+        return None
+    version, trace_id, span_id, flags, rest = match.groups()
+    if version == "ff" or trace_id == "0" * 32 or span_id == "0" * 16:
+        return None
+    if version == "00":
+        return None if rest is not None else value
+    return f"00-{trace_id}-{span_id}-{int(flags, 16) & _SAMPLED:02x}"
+
+
+def _w3c_tracestate(value: str) -> str | None:
+    """The valid members of a tracestate, at most 32 and 512 characters, or None.
+
+    Invalid members and repeated keys are dropped one by one (the leftmost entry of a key
+    is its latest position), not the whole header. Past 512 characters whole members go,
+    those over 128 characters first, then from the right (W3C "tracestate Limits").
+    """
+    members: dict[str, str] = {}
+    for raw in value.split(","):
+        match = _MEMBER.fullmatch(raw.strip(" \t"))
+        if match is None or match[1] in members:
+            continue
+        members[match[1]] = match[2]
+        if len(members) == _TRACESTATE_MAX_MEMBERS:
+            break
+    entries = [f"{key}={val}" for key, val in members.items()]
+    if len(",".join(entries)) > _TRACESTATE_MAX_CHARS:
+        entries = [e for e in entries if len(e) <= _TRACESTATE_LONG_MEMBER]
+        while len(",".join(entries)) > _TRACESTATE_MAX_CHARS:
+            entries.pop()
+    return ",".join(entries) or None
+
+
+def _cleaned(carrier: dict[str, str]) -> dict[str, str]:
+    """*carrier* (lowercase names, one value each) with its W3C headers cleaned in place."""
+    traceparent = carrier.pop("traceparent", None)
+    tracestate = carrier.pop("tracestate", None)
+    if traceparent is not None:
+        cleaned = _w3c_traceparent(traceparent)
+        # An invalid traceparent makes the tracestate meaningless: both are dropped.
+        if cleaned is not None:
+            carrier["traceparent"] = cleaned
+            state = None if tracestate is None else _w3c_tracestate(tracestate)
+            if state is not None:
+                carrier["tracestate"] = state
+    return carrier
+
+
+def extract_context(headers: Mapping[str, str | Sequence[str]]) -> Context:
+    """Extract the caller's context from *headers* with OpenTelemetry's global propagator.
+
+    Header names may have any case; a sequence value is a header repeated on several
+    lines. ``traceparent`` and ``tracestate`` are first cleaned to W3C Trace Context
+    Level 1, so OpenTelemetry's ``TraceContextTextMapPropagator`` reads only valid input:
+
+    * a future version's flags keep only the sampled bit (OpenTelemetry keeps all 8);
+    * a repeated ``traceparent`` starts a new trace (OpenTelemetry takes the first when
+      it has a future version with extra fields);
+    * in ``tracestate``, an invalid member, a repeated key or a 33rd member is dropped
+      alone, and past 512 characters whole members go, those over 128 characters first
+      (W3C allows dropping the whole header, which OpenTelemetry does, with a warning
+      log line each time).
+
+    Works for any string carrier: HTTP headers, message-queue headers.
+
+    Returns:
+        An OpenTelemetry ``Context`` holding the remote span (when valid) and baggage.
+
+    .. versionadded:: 0.1.0
+    """
+    carrier = {
+        name.lower(): value if isinstance(value, str) else ",".join(value)
+        for name, value in headers.items()
+    }
+    return extract(_cleaned(carrier))
+
+
+@overload
+def inject_headers(headers: None = None) -> dict[str, str]: ...
+@overload
+def inject_headers(headers: H) -> H: ...
+def inject_headers(headers: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
+    """Add the current ``traceparent``/``tracestate`` (and baggage) to outgoing *headers*.
+
+    Uses OpenTelemetry's global propagator on the current context; outside any valid span
+    it adds nothing. Works with a dict, ``httpx.Headers``, ``requests``' headers...
+
+    Args:
+        headers: the request's headers, changed in place; None for a new dict.
+
+    Returns:
+        *headers* (or the new dict), for ``urllib.request.Request(url, headers=...)``.
+
+    .. versionadded:: 0.1.0
+    """
+    carrier: MutableMapping[str, str] = {} if headers is None else headers
+    inject(carrier)
+    return carrier
+
+
+def _fresh_span_context() -> SpanContext:
+    # Not secrets, just unique: the SDK's RandomIdGenerator uses the same generator.
+    trace_id = random.getrandbits(128) or 1
+    span_id = random.getrandbits(64) or 1
+    return SpanContext(trace_id, span_id, is_remote=False)
+
+
+def _tracer(tracer_provider: TracerProvider | None) -> Tracer:
+    # Without a provider: the global one's ProxyTracer, which follows an SDK set up later.
+    return get_tracer("tracelog.web", tracer_provider=tracer_provider)
+
+
+class _Exchange:
+    """One request: the context its app runs in and, when a tracer made one, its span."""
+
+    __slots__ = ("context", "span")
+
+    def __init__(
+        self,
+        tracer: Tracer,
+        carrier: dict[str, str],
+        method: str,
+        path: str,
+        scheme: str,
+    ) -> None:
+        parent = extract(_cleaned(carrier))
+        known = method if method in _KNOWN_METHODS else None
+        attributes = {
+            "http.request.method": known or "_OTHER",
+            "url.path": path,
+            "url.scheme": scheme,
+        }
+        if known is None:
+            attributes["http.request.method_original"] = method
+        span = tracer.start_span(
+            f"{known or 'HTTP'} {path}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        made = span.get_span_context()
+        if made.is_valid and not made.is_remote:
+            # A real tracer (sampled or not) made a new span under the remote parent.
+            self.span: Span | None = span
+            self.context = set_span_in_context(span, parent)
+        else:
+            # The API's no-op tracer hands back the remote parent, or no span at all.
+            self.span = None
+            if not made.is_valid:
+                made = _fresh_span_context()
+            self.context = set_span_in_context(NonRecordingSpan(made), parent)
+
+    def respond(self, status: int) -> None:
+        if self.span is not None:
+            self.span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                self.span.set_attribute("error.type", str(status))
+                self.span.set_status(Status(StatusCode.ERROR))
+
+    def fail(self, exc: BaseException) -> None:
+        if self.span is not None:
+            self.span.record_exception(exc)
+            self.span.set_attribute("error.type", type(exc).__qualname__)
+            self.span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+
+    def end(self) -> None:
+        if self.span is not None:
+            self.span.end()
+            self.span = None
+
+
+def _status_code(status: str) -> int | None:
+    try:
+        return int(status[:3])
+    except ValueError:
+        return None
+
+
+class TraceContextMiddleware:
+    """WSGI middleware: the request's log lines carry the caller's trace id.
+
+    Wrap the WSGI application (inside OpenTelemetry's ``OpenTelemetryMiddleware`` if you
+    use it; then this one steps aside)::
+
+        app = TraceContextMiddleware(app)
+
+    The context is current while the app runs and while the server iterates the
+    response body; the span ends when the server closes the body.
+
+    Args:
+        app: the WSGI application.
+        tracer_provider: the provider for the ``SERVER`` span; default: the global one.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, app: WSGIApplication, *, tracer_provider: TracerProvider | None = None
+    ) -> None:
+        self.app = app
+        self._tracer = _tracer(tracer_provider)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if current_trace_context() is not None:
+            return self.app(environ, start_response)
+        # The server already joined repeated header lines with commas (PEP 3333).
+        carrier = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_") and isinstance(value, str)
+        }
+        exchange = _Exchange(
+            self._tracer,
+            carrier,
+            str(environ.get("REQUEST_METHOD", "GET")),
+            str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
+            str(environ.get("wsgi.url_scheme", "http")),
+        )
+
+        def start(
+            status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo = None, /
+        ) -> Callable[[bytes], object]:
+            code = _status_code(status)
+            if code is not None:
+                exchange.respond(code)
+            return start_response(status, response_headers, exc_info)
+
+        token = attach(exchange.context)
+        try:
+            body = self.app(environ, start)
+        except Exception as exc:
+            exchange.fail(exc)
+            exchange.end()
+            raise
+        finally:
+            detach(token)
+        return _Body(body, exchange)
+
+
+class _Body:
+    """The response iterable, iterated and closed inside the request's context.
+
+    Attached per step rather than across the whole iteration, so a server that never
+    closes the body cannot leave the request's context on its thread.
+    """
+
+    __slots__ = ("_body", "_exchange", "_iterator")
+
+    def __init__(self, body: Iterable[bytes], exchange: _Exchange) -> None:
+        self._body = body
+        self._exchange = exchange
+        self._iterator: Iterator[bytes] | None = None
+
+    def __iter__(self) -> _Body:
+        return self
+
+    def __next__(self) -> bytes:
+        token = attach(self._exchange.context)
+        try:
+            if self._iterator is None:
+                self._iterator = iter(self._body)
+            return next(self._iterator)
+        except StopIteration:
+            raise
+        except Exception as exc:
+            self._exchange.fail(exc)
+            raise
+        finally:
+            detach(token)
+
+    def close(self) -> None:
+        token = attach(self._exchange.context)
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            detach(token)
+            self._exchange.end()
+
+
+class AsgiTraceContextMiddleware:
+    """ASGI middleware: the request's log lines carry the caller's trace id.
+
+    Handles ``http`` and ``websocket`` scopes; ``lifespan`` and others pass through. Wrap
+    the ASGI application (inside OpenTelemetry's ``OpenTelemetryMiddleware`` if you use
+    it; then this one steps aside)::
+
+        app = AsgiTraceContextMiddleware(app)
+
+    Repeated header lines are comma-joined (RFC 9110) before extraction, so a
+    ``traceparent`` sent twice starts a new trace, as W3C requires.
+
+    Args:
+        app: the ASGI application.
+        tracer_provider: the provider for the ``SERVER`` span; default: the global one.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, app: ASGIApp, *, tracer_provider: TracerProvider | None = None) -> None:
+        self.app = app
+        self._tracer = _tracer(tracer_provider)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind not in ("http", "websocket") or current_trace_context() is not None:
+            await self.app(scope, receive, send)
+            return
+        carrier: dict[str, str] = {}
+        for raw_name, raw_value in scope.get("headers") or ():
+            # Names arrive lowercased; repeated lines are joined as RFC 9110 says.
+            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+            carrier[name] = f"{carrier[name]},{value}" if name in carrier else value
+        default_scheme = "ws" if kind == "websocket" else "http"
+        exchange = _Exchange(
+            self._tracer,
+            carrier,
+            str(scope.get("method", "GET")),
+            # The ASGI spec's path already includes root_path (unlike WSGI's PATH_INFO).
+            str(scope.get("path", "")),
+            str(scope.get("scheme", default_scheme)),
+        )
+
+        async def send_observed(message: Message) -> None:
+            event = message.get("type")
+            if event == "http.response.start":
+                exchange.respond(int(message.get("status", 200)))
+            elif event == "websocket.accept":
+                exchange.respond(101)
+            await send(message)
+
+        token = attach(exchange.context)
+        try:
+            await self.app(scope, receive, send_observed)
+        except Exception as exc:
+            exchange.fail(exc)
+            raise
+        finally:
+            detach(token)
+            exchange.end()
