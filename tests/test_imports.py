@@ -23,9 +23,11 @@ ALLOWED: dict[str, set[str]] = {
     "render": {"orjson"},
     "redact": set(),
     "sink": set(),
-    "stdlib": {"pythonjsonlogger"},
-    "structlog": {"structlog"},
-    "config": {"structlog"},
+    "stdlib": {"pythonjsonlogger", "opentelemetry._logs"},
+    "structlog": {"structlog", "opentelemetry._logs"},
+    "config": {"structlog", "opentelemetry._logs"},
+    "bridge": {"opentelemetry", "opentelemetry._logs", "opentelemetry.context"},
+    "collector": {"google.protobuf", "opentelemetry.proto"},
     "testing": {"opentelemetry.sdk", "structlog"},
     "cli.__init__": set(),
     "cli.__main__": set(),
@@ -40,9 +42,11 @@ INTERNAL: dict[str, set[str]] = {
     "redact": {"render"},
     "sink": set(),
     "_line": {"render", "context", "schemas", "redact"},
-    "stdlib": {"context", "sink", "_line", "schemas"},
-    "structlog": {"render", "_line", "context", "schemas", "sink"},
-    "config": {"_line", "schemas", "stdlib", "structlog", "redact"},
+    "stdlib": {"context", "sink", "_line", "schemas", "bridge"},
+    "structlog": {"render", "_line", "context", "schemas", "sink", "bridge"},
+    "config": {"_line", "schemas", "stdlib", "structlog", "redact", "bridge"},
+    "bridge": {"render", "_line", "context", "schemas", "sink", "redact", "config"},
+    "collector": {"render"},
     "testing": {"render", "structlog"},
     "cli.__init__": set(),
     "cli.__main__": {"cli"},
@@ -63,6 +67,17 @@ def imports_of(path: Path) -> set[str]:
                 found.update(f"tracelog.{alias.name}" for alias in node.names)
             else:
                 found.add(node.module)
+    return found
+
+
+def names_of(path: Path) -> set[str]:
+    """Every name and attribute name the module's code uses."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
     return found
 
 
@@ -93,13 +108,20 @@ class TestImportRules:
         assert set() == internal - INTERNAL[name] - {"tracelog"}
 
     def test_only_context_reads_opentelemetry_trace(self) -> None:
-        """OTel's current context is read in context.py alone."""
+        """OTel's current context is read in context.py alone; the bridge only writes to it."""
         readers = {
             module_name(p)
             for p in SOURCES
-            if any(i.startswith("opentelemetry") and "sdk" not in i for i in imports_of(p))
+            if any(
+                i == "opentelemetry"
+                or i.startswith(("opentelemetry.trace", "opentelemetry.context"))
+                for i in imports_of(p)
+            )
         }
-        assert {"context"} == readers
+        assert {"context", "bridge"} == readers
+        current = {"get_current_span", "get_current", "get_value", "attach", "_current_span"}
+        callers = {module_name(p) for p in SOURCES if names_of(p) & current}
+        assert {"context"} == callers
 
 
 class TestImportSideEffects:
@@ -110,7 +132,7 @@ class TestImportSideEffects:
             "factory = logging.getLogRecordFactory()\n"
             "handlers = list(logging.getLogger().handlers)\n"
             "import tracelog\n"
-            "prefixes = ('opentelemetry.sdk', 'structlog')\n"
+            "prefixes = ('opentelemetry.sdk', 'structlog', 'opentelemetry.proto', 'google')\n"
             "loaded = [m for m in sys.modules if m.startswith(prefixes)]\n"
             "print(sorted(loaded))\n"
             "root = logging.getLogger()\n"

@@ -11,13 +11,17 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from typing import IO, TYPE_CHECKING, Any
 
 from tracelog._line import LineEncoder
 from tracelog.schemas import SCHEMA_NAMES, Schema, get_schema
-from tracelog.stdlib import JsonFormatter, JsonStreamHandler
+from tracelog.stdlib import BridgeHandler, JsonFormatter, JsonStreamHandler
 
 if TYPE_CHECKING:
+    from opentelemetry._logs import LoggerProvider
+
+    from tracelog.bridge import Bridge
     from tracelog.redact import Redactor
     from tracelog.structlog import BoundLogger
 
@@ -38,6 +42,23 @@ _lock = threading.RLock()
 
 class TracelogHandler(JsonStreamHandler):
     """The handler ``configure()`` puts on the root logger (found again by its type)."""
+
+
+class TracelogBridgeHandler(BridgeHandler):
+    """The bridge handler ``configure(span_events=/otel_logs=)`` adds (found by its type)."""
+
+
+def otel_logging_handler(logger: logging.Logger) -> logging.Handler | None:
+    """OpenTelemetry's own ``LoggingHandler`` on *logger*, if one is there.
+
+    Matched by class name and module (the SDK's, or the logging instrumentation's), so
+    the SDK is never imported to find out.
+    """
+    for handler in logger.handlers:
+        for cls in type(handler).__mro__:
+            if cls.__name__ == "LoggingHandler" and cls.__module__.startswith("opentelemetry."):
+                return handler
+    return None
 
 
 def _env(name: str) -> str | None:
@@ -110,6 +131,9 @@ def configure(
     span_events: bool | None = None,
     redact: bool | Redactor | None = None,
     *,
+    otel_logs: bool | None = None,
+    bridge_level: str | int | None = None,
+    logger_provider: LoggerProvider | None = None,
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
 ) -> None:
@@ -123,9 +147,18 @@ def configure(
         level: minimum level (``TRACELOG_LEVEL``, default ``INFO``).
         stream: a writable file object, ``"stderr"`` or ``"stdout"``
             (``TRACELOG_STREAM``, default stderr).
-        span_events: reserved for the span-event bridge (``TRACELOG_SPAN_EVENTS``).
+        span_events: also record each log as an event on the current recording span
+            (``TRACELOG_SPAN_EVENTS``, default false).
         redact: True (default), False, or a :class:`~tracelog.redact.Redactor`
             (``TRACELOG_REDACT``).
+        otel_logs: also emit each log as an OTel ``LogRecord`` through the global
+            ``LoggerProvider`` (``TRACELOG_OTEL_LOGS``, default false). If OTel's own
+            ``LoggingHandler`` is on the root logger, stdlib records are left to it (one
+            warning says so) and only structlog events are emitted.
+        bridge_level: minimum level for span events and OTel log records (default
+            ``INFO``; the JSON line's ``level`` still applies first).
+        logger_provider: the ``LoggerProvider`` for ``otel_logs`` (default: the global
+            one, looked up at each call).
         gcp_project: project id for the ``gcp`` schema (default ``GOOGLE_CLOUD_PROJECT``).
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
 
@@ -148,29 +181,88 @@ def configure(
         span_events = parse_bool(_env("TRACELOG_SPAN_EVENTS") or "false", "TRACELOG_SPAN_EVENTS")
     else:
         parse_bool(span_events, "span_events")
+    if otel_logs is None:
+        otel_logs = parse_bool(_env("TRACELOG_OTEL_LOGS") or "false", "TRACELOG_OTEL_LOGS")
+    else:
+        parse_bool(otel_logs, "otel_logs")
     out = _stream(stream)
     encoder = LineEncoder(schema_obj, service=service, redact=redact)
+    bridges = _bridges(
+        span_events,
+        otel_logs,
+        "INFO" if bridge_level is None else bridge_level,
+        logger_provider,
+        encoder,
+    )
 
     with _lock:
         handler = TracelogHandler(out)
         handler.setLevel(levelno)
         handler.setFormatter(JsonFormatter(encoder=encoder))
         root = logging.getLogger()
-        for old in [h for h in root.handlers if isinstance(h, TracelogHandler)]:
-            root.removeHandler(old)
-            old.close()
+        _remove_handlers(root)
         root.addHandler(handler)
+        if bridges[0] is not None:
+            root.addHandler(TracelogBridgeHandler(bridges[0]))
         root.setLevel(levelno)
-        _configure_structlog(encoder, handler, levelno)
+        _configure_structlog(encoder, handler, levelno, bridges[1])
 
 
-def _configure_structlog(encoder: LineEncoder, handler: TracelogHandler, levelno: int) -> None:
+def _bridges(
+    span_events: bool,
+    otel_logs: bool,
+    level: str | int,
+    logger_provider: LoggerProvider | None,
+    encoder: LineEncoder,
+) -> tuple[Bridge | None, Bridge | None]:
+    """The (stdlib, structlog) bridges, or None where there is nothing to bridge."""
+    from tracelog.bridge import Bridge  # noqa: PLC0415 - only when asked for
+
+    if not (span_events or otel_logs):
+        return None, None
+
+    def bridge(logs: bool) -> Bridge | None:
+        if not (span_events or logs):
+            return None
+        return Bridge(
+            span_events=span_events,
+            otel_logs=logs,
+            level=level,
+            redact=encoder.redactor or False,
+            logger_provider=logger_provider,
+        )
+
+    stdlib_logs = otel_logs
+    if otel_logs and otel_logging_handler(logging.getLogger()) is not None:
+        # OTel's handler already exports every stdlib record: a second LogRecord per
+        # record would double them in the backend. It never sees structlog events.
+        stdlib_logs = False
+        warnings.warn(
+            "tracelog: OpenTelemetry's LoggingHandler is already on the root logger, so "
+            "configure(otel_logs=True) leaves stdlib records to it and exports only "
+            "structlog events as OTel log records (no record is exported twice)",
+            UserWarning,
+            stacklevel=3,
+        )
+    shared = bridge(otel_logs)
+    return (shared if stdlib_logs == otel_logs else bridge(stdlib_logs)), shared
+
+
+def _remove_handlers(root: logging.Logger) -> None:
+    for old in [h for h in root.handlers if isinstance(h, TracelogHandler | TracelogBridgeHandler)]:
+        root.removeHandler(old)
+        old.close()
+
+
+def _configure_structlog(
+    encoder: LineEncoder, handler: TracelogHandler, levelno: int, bridge: Bridge | None
+) -> None:
     import structlog  # noqa: PLC0415 - `import tracelog` must not load structlog
 
     from tracelog import structlog as adapter  # noqa: PLC0415
 
     active = adapter.ACTIVE
-    active.renderer = adapter.JsonRenderer(encoder=encoder, _newline=True)
+    active.renderer = adapter.JsonRenderer(encoder=encoder, bridge=bridge, _newline=True)
     active.sink = handler.sink  # one sink: stdlib and structlog lines never interleave
     active.level = levelno
     structlog.configure(
@@ -200,10 +292,7 @@ def shutdown() -> None:
     .. versionadded:: 0.1.0
     """
     with _lock:
-        root = logging.getLogger()
-        for old in [h for h in root.handlers if isinstance(h, TracelogHandler)]:
-            root.removeHandler(old)
-            old.close()
+        _remove_handlers(logging.getLogger())
 
 
 __all__ += ["SCHEMA_NAMES"]

@@ -1,6 +1,9 @@
-"""stdlib ``logging`` adapters: a filter that captures ids, a JSON formatter, a handler.
+"""stdlib ``logging`` adapters: a filter that captures ids, a JSON formatter, handlers.
 
-All three are dictConfig-able::
+:class:`SpanEventHandler` and :class:`OtelLogHandler` put each record into the trace
+(a span event, an OTel log record) through :class:`tracelog.bridge.Bridge`.
+
+All of them are dictConfig-able::
 
     "filters": {"trace": {"()": "tracelog.stdlib.TraceContextFilter"}},
     "formatters": {"json": {"()": "tracelog.stdlib.JsonFormatter", "schema": "ecs"}},
@@ -12,18 +15,26 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
 
-from tracelog.context import TraceContext, capture
+from tracelog.context import TraceContext, capture, capture_span
 from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
     from tracelog._line import LineEncoder
-    from tracelog.schemas import Schema
+    from tracelog.bridge import Bridge, OtelLogOptions, SpanEventOptions
+    from tracelog.schemas import ExcInfo, Schema
 
-__all__ = ["JsonFormatter", "JsonStreamHandler", "TraceContextFilter"]
+__all__ = [
+    "BridgeHandler",
+    "JsonFormatter",
+    "JsonStreamHandler",
+    "OtelLogHandler",
+    "SpanEventHandler",
+    "TraceContextFilter",
+]
 
 # The attribute the filter stores the captured ids under.
 TRACE_ATTR = "tracelog_trace"
@@ -62,6 +73,24 @@ def _message(record: logging.LogRecord) -> str:
         # A bad %-format must not lose the line: keep the template and say why.
         return f"{record.msg!r} % {record.args!r} (format failed: {type(exc).__name__})"
     return message if type(message) is str else str(message)
+
+
+def record_parts(
+    record: logging.LogRecord,
+) -> tuple[str, dict[str, Any] | None, ExcInfo | None]:
+    """(message, user fields, exc_info) of a record: what the line and the bridge use."""
+    attrs = record.__dict__
+    fields = (
+        {k: v for k, v in attrs.items() if k not in RESERVED_ATTRS}
+        if attrs.keys() - RESERVED_ATTRS
+        else None
+    )
+    if record.stack_info:
+        fields = {**(fields or {}), "stack_info": record.stack_info}
+    exc_info = record.exc_info
+    if exc_info is not None and (not isinstance(exc_info, tuple) or exc_info[0] is None):
+        exc_info = None
+    return _message(record), fields, exc_info
 
 
 class JsonFormatter(OrjsonFormatter):
@@ -117,23 +146,13 @@ class JsonFormatter(OrjsonFormatter):
             ctx, service = capture()
         else:
             service = getattr(record, SERVICE_ATTR, None)
-        attrs = record.__dict__
-        fields = (
-            {k: v for k, v in attrs.items() if k not in RESERVED_ATTRS}
-            if attrs.keys() - RESERVED_ATTRS
-            else None
-        )
-        if record.stack_info:
-            fields = {**(fields or {}), "stack_info": record.stack_info}
-        exc_info = record.exc_info
-        if exc_info is not None and (not isinstance(exc_info, tuple) or exc_info[0] is None):
-            exc_info = None
+        message, fields, exc_info = record_parts(record)
         return self.encoder.encode(
             record.created,
             record.levelno,
             record.levelname,
             record.name,
-            _message(record),
+            message,
             cast("TraceContext | None", ctx),
             service,
             fields,
@@ -215,3 +234,116 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def close(self) -> None:
         self.sink.close()
         super().close()
+
+
+class BridgeHandler(logging.Handler):
+    """Hand each record to a :class:`~tracelog.bridge.Bridge`, with the ids of the call.
+
+    The ids are the ones a :class:`TraceContextFilter` captured on the record, else the
+    caller's (a handler runs on the caller's thread unless a queue sits in between).
+    The handler's level is the bridge's minimum level. No lock is taken: the bridge
+    keeps no state a lock would protect. Failures go through :meth:`handleError`: one
+    stderr line, then a count (``bridge.failures``).
+
+    Args:
+        bridge: the bridge to feed.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, bridge: Bridge) -> None:
+        super().__init__(bridge.level)
+        self.bridge = bridge
+
+    def setLevel(self, level: int | str) -> None:  # noqa: N802 - stdlib name
+        super().setLevel(level)
+        self.bridge.level = self.level
+
+    # Lock-free like JsonStreamHandler: the SDK locks the span itself, and a handler
+    # lock would queue every thread's records behind one another.
+    handle = JsonStreamHandler.handle  # type: ignore[assignment]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            ctx = getattr(record, TRACE_ATTR, _UNSET)
+            span = None
+            if ctx is _UNSET:  # no filter captured the ids: we are on the caller's thread
+                span, ctx, _ = capture_span()
+            ctx = cast("TraceContext | None", ctx)
+            bridge = self.bridge
+            if not bridge.wants(record.levelno, ctx):
+                return
+            message, fields, exc_info = record_parts(record)
+            bridge.record(
+                record.created,
+                record.levelno,
+                record.levelname,
+                record.name,
+                message,
+                ctx,
+                fields,
+                exc_info,
+                span,
+            )
+        except RecursionError:  # pragma: no cover - stdlib convention
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - stdlib name
+        """Report the first failure on stderr and count the rest, never a traceback each."""
+        self.bridge.fail(sys.exc_info()[1] or RuntimeError("unknown bridge error"))
+        del record
+
+
+class SpanEventHandler(BridgeHandler):
+    """Record each log at or above *level* as an event on the current recording span.
+
+    Event name: the message (first line, cut at ``max_name_length``). Attributes:
+    ``log.severity``, ``log.message``, ``log.logger`` and the record's extra fields as
+    OTel attribute types, redacted like the JSON line. At ERROR and above with
+    ``exc_info`` it also records the exception and sets the span status to ERROR.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``record_exception``, ``set_error_status``, ``redact``,
+            ``max_name_length``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, level: str | int = logging.INFO, **options: Unpack[SpanEventOptions]
+    ) -> None:
+        from tracelog.bridge import Bridge  # noqa: PLC0415 - loads the OTel logs API lazily
+
+        super().__init__(Bridge(span_events=True, otel_logs=False, level=level, **options))
+
+
+class OtelLogHandler(BridgeHandler):
+    """Emit each log at or above *level* as an OTel ``LogRecord``.
+
+    The record carries the trace id, span id and flags captured at the call, the
+    severity mapped per the OTel logs data model, the message as its body, the extra
+    fields as attributes and ``exception.type``/``.message``/``.stacktrace``.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``logger_provider`` (default: the global one, looked up at each call)
+            and ``redact``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, level: str | int = logging.INFO, **options: Unpack[OtelLogOptions]) -> None:
+        from tracelog.bridge import Bridge  # noqa: PLC0415 - loads the OTel logs API lazily
+
+        super().__init__(Bridge(span_events=False, otel_logs=True, level=level, **options))

@@ -1,5 +1,8 @@
 """structlog adapters: trace-context processors, the JSON renderer and tracelog's logger.
 
+:class:`SpanEventRecorder` and :class:`OtelLogEmitter` put each event into the trace (a
+span event, an OTel log record) through :class:`tracelog.bridge.Bridge`.
+
 Pieces for your own chain::
 
     structlog.configure(processors=[
@@ -17,27 +20,31 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from structlog import BoundLoggerBase
 from structlog import contextvars as _structlog_contextvars
 
 from tracelog import render
 from tracelog._line import LineEncoder
-from tracelog.context import capture
+from tracelog.bridge import Bridge
+from tracelog.context import capture, capture_span
 from tracelog.schemas import DEFAULT, ExcInfo, Schema, get_schema
 from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
     from structlog.typing import EventDict, WrappedLogger
 
+    from tracelog.bridge import OtelLogOptions, SpanEventOptions
     from tracelog.context import TraceContext
 
 __all__ = [
     "BoundLogger",
     "JsonRenderer",
+    "OtelLogEmitter",
     "SinkLogger",
     "SinkLoggerFactory",
+    "SpanEventRecorder",
     "add_trace_context",
     "capture_trace_context",
 ]
@@ -105,6 +112,14 @@ def _exc_info(value: Any) -> ExcInfo | None:
     return cast("ExcInfo", exc) if exc[1] is not None else None
 
 
+def _message(event: Any) -> str:
+    return event if type(event) is str else ("" if event is None else render.safe_str(event))
+
+
+def _logger_name(name: Any) -> str | None:
+    return name if name is None or type(name) is str else render.safe_str(name)
+
+
 class JsonRenderer:
     """Render a structlog event dict as one tracelog JSON line (bytes).
 
@@ -124,7 +139,7 @@ class JsonRenderer:
     .. versionadded:: 0.1.0
     """
 
-    __slots__ = ("_newline", "encoder")
+    __slots__ = ("_newline", "bridge", "encoder")
 
     def __init__(
         self,
@@ -135,6 +150,7 @@ class JsonRenderer:
         gcp_project: str | None = None,
         datadog_full_trace_id: bool = False,
         encoder: LineEncoder | None = None,
+        bridge: Bridge | None = None,
         _newline: bool = False,
     ) -> None:
         if encoder is None:
@@ -146,6 +162,10 @@ class JsonRenderer:
                 redact=redact,
             )
         self.encoder = encoder
+        # configure(span_events=/otel_logs=) puts its bridge here: both the fast path and
+        # the processor chain render through this object, with the line's own context
+        # and timestamp.
+        self.bridge = bridge
         self._newline = _newline
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
@@ -155,27 +175,135 @@ class JsonRenderer:
     def render(self, logger_name: Any, levelno: int, event_dict: EventDict) -> bytes:
         """The line (with its newline) for an event dict; consumes the keys it uses."""
         ctx: TraceContext | None = event_dict.pop(CONTEXT_KEY, _UNSET)
+        span = None
         if ctx is _UNSET:
-            ctx, service = capture()
+            if self.bridge is None:
+                ctx, service = capture()
+            else:  # the bridge wants the span object too: one lookup for both
+                span, ctx, service = capture_span()
             ts = time.time()
         else:
             service = event_dict.pop(SERVICE_KEY, None)
             ts = event_dict.pop(TIME_KEY, None) or time.time()
+        # Inline, not through _message()/_logger_name(): this is the line's hot path.
         event = event_dict.pop("event", None)
         message = event if type(event) is str else ("" if event is None else render.safe_str(event))
         name = event_dict.pop("logger", None) or logger_name
+        if name is not None and type(name) is not str:
+            name = render.safe_str(name)
         exc = event_dict.pop("exc_info", None)
-        return self.encoder.encode(
-            ts,
+        exc_info = None if exc is None else _exc_info(exc)
+        levelname = _NAMES.get(levelno, "INFO")
+        line = self.encoder.encode(
+            ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info
+        )
+        bridge = self.bridge
+        if bridge is not None:
+            try:
+                bridge.record(
+                    ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span
+                )
+            except Exception as exc:
+                bridge.fail(exc)
+        return line
+
+
+# Event-dict keys that are not user fields.
+_NOT_FIELDS = frozenset({"event", "exc_info", "logger", CONTEXT_KEY, SERVICE_KEY, TIME_KEY})
+
+
+class _BridgeProcessor:
+    """A processor feeding a Bridge; the event dict passes through unchanged."""
+
+    __slots__ = ("bridge",)
+
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        try:
+            self._record(logger, method_name, event_dict)
+        except Exception as exc:
+            self.bridge.fail(exc)
+        return event_dict
+
+    def _record(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> None:
+        levelno = LEVELS.get(method_name, 20)
+        # Ids and time captured earlier in the chain (capture_trace_context) win: they
+        # are what tracelog's JsonRenderer will write on the line.
+        ctx = event_dict.get(CONTEXT_KEY, _UNSET)
+        span = None
+        if ctx is _UNSET:
+            span, ctx, _ = capture_span()
+        bridge = self.bridge
+        if not bridge.wants(levelno, ctx):
+            return
+        exc = event_dict.get("exc_info")
+        bridge.record(
+            event_dict.get(TIME_KEY) or time.time(),
             levelno,
             _NAMES.get(levelno, "INFO"),
-            name if name is None or type(name) is str else render.safe_str(name),
-            message,
+            _logger_name(event_dict.get("logger") or getattr(logger, "name", None)),
+            _message(event_dict.get("event")),
             ctx,
-            service,
-            event_dict,
+            {k: v for k, v in event_dict.items() if k not in _NOT_FIELDS},
             None if exc is None else _exc_info(exc),
+            span,
         )
+
+
+class SpanEventRecorder(_BridgeProcessor):
+    """Record each event at or above *level* as an event on the current recording span.
+
+    Put it anywhere before the renderer; the event dict passes through unchanged. Event
+    name: the message (first line, cut at ``max_name_length``). Attributes:
+    ``log.severity``, ``log.message``, ``log.logger`` and the event's fields as OTel
+    attribute types, redacted like the JSON line. At ERROR and above with ``exc_info``
+    it also records the exception and sets the span status to ERROR. Put
+    :func:`capture_trace_context` first to give the event and tracelog's line one
+    timestamp.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``record_exception``, ``set_error_status``, ``redact``,
+            ``max_name_length``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ()
+
+    def __init__(self, level: str | int = "INFO", **options: Unpack[SpanEventOptions]) -> None:
+        super().__init__(Bridge(span_events=True, otel_logs=False, level=level, **options))
+
+
+class OtelLogEmitter(_BridgeProcessor):
+    """Emit each event at or above *level* as an OTel ``LogRecord``.
+
+    The record carries the ids captured at the call, the severity mapped per the OTel
+    logs data model, the message as its body, the event's fields as attributes and
+    ``exception.type``/``.message``/``.stacktrace``.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``logger_provider`` (default: the global one, looked up at each call)
+            and ``redact``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ()
+
+    def __init__(self, level: str | int = "INFO", **options: Unpack[OtelLogOptions]) -> None:
+        super().__init__(Bridge(span_events=False, otel_logs=True, level=level, **options))
 
 
 class _Active:
