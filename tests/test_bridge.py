@@ -20,8 +20,8 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 import tracelog
 from tests.conftest import emit
 from tracelog.bridge import DROPPED_EVENTS_ATTRIBUTE, Bridge, severity
-from tracelog.config import TracelogBridgeHandler
-from tracelog.stdlib import OtelLogHandler, SpanEventHandler, TraceContextFilter
+from tracelog.config import TracelogHandler
+from tracelog.stdlib import JsonFormatter, OtelLogHandler, SpanEventHandler, TraceContextFilter
 from tracelog.structlog import (
     JsonRenderer,
     OtelLogEmitter,
@@ -47,8 +47,11 @@ def span_hex(span: Any) -> tuple[str, str]:
     return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
 
 
-def bridge_handlers() -> list[logging.Handler]:
-    return [h for h in logging.getLogger().handlers if isinstance(h, TracelogBridgeHandler)]
+def configured_bridge() -> Bridge | None:
+    """The bridge on the configured handler's formatter (configure() adds no handler for it)."""
+    (handler,) = [h for h in logging.getLogger().handlers if isinstance(h, TracelogHandler)]
+    assert isinstance(handler.formatter, JsonFormatter)
+    return handler.formatter.bridge
 
 
 class TestSpanEvents:
@@ -174,6 +177,26 @@ class TestSpanEvents:
         ((_, attrs),) = events(recorder.finished()[0])
         assert {"log.severity": "INFO", "log.message": "anonymous"} == attrs
 
+    def test_unicode_kept_surrogates_replaced(self, framework, recorder, output) -> None:
+        """Non-ASCII text stays as it is; a lone surrogate is replaced, so exporters never choke."""
+        output(span_events=True)
+        with recorder.tracer.start_as_current_span("op"):
+            emit(framework, "info", "café ☕ \ud800", who="naïve \udfff")
+        ((name, attrs),) = events(recorder.finished()[0])
+        assert ("café ☕ \ufffd", "naïve \ufffd") == (name, attrs["who"])
+
+    def test_handler_outside_span_does_nothing(self) -> None:
+        """A SpanEventHandler outside any span neither records nor fails."""
+        handler = SpanEventHandler()
+        logger = logging.getLogger("outside")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            logger.info("no span here", extra={"k": 1})
+        finally:
+            logger.removeHandler(handler)
+        assert 0 == handler.bridge.failures
+
     def test_user_field_named_like_ours_is_kept_apart(self, framework, recorder, output) -> None:
         """A user field called log.message does not overwrite the bridge's own."""
         output(span_events=True)
@@ -199,12 +222,12 @@ class TestSpanEvents:
         assert ["quiet"] == [name for name, _ in events(recorder.finished()[0])]
 
     def test_off_by_default(self, framework, recorder, output) -> None:
-        """Without span_events the span gets no events and no bridge handler is installed."""
+        """Without span_events the span gets no events and no bridge is installed."""
         output()
         with recorder.tracer.start_as_current_span("op"):
             emit(framework, "info", "hello")
         assert [] == events(recorder.finished()[0])
-        assert [] == bridge_handlers()
+        assert configured_bridge() is None
 
     def test_outside_a_span_nothing_happens(self, framework, output) -> None:
         """Outside any span the line is written and nothing else."""
@@ -398,6 +421,17 @@ class TestBridgeDirectly:
         bridge.emit(1.0, 20, "INFO", "app", "two", None, None)
         assert 2 == bridge.failures
         assert 1 == capfd.readouterr().err.count("bridge failed")
+
+    def test_many_field_names(self, recorder) -> None:
+        """Field names are remembered up to a bound; past it the memory starts over."""
+        bridge = Bridge()
+        with recorder.tracer.start_as_current_span("op"):
+            ctx = tracelog.current_trace_context()
+            bridge.record(1.0, 20, "INFO", "app", "wide", ctx, {f"k{i}": i for i in range(5000)})
+            bridge.record(1.0, 20, "INFO", "app", "again", ctx, {"k4999": "v", "password": "p"})
+        assert len(bridge._keys) <= 4096
+        (_, (_, attrs)) = events(recorder.finished()[0])
+        assert ("v", "[REDACTED]") == (attrs["k4999"], attrs["password"])
 
     def test_many_logger_names(self, log_recorder) -> None:
         """Past a thousand logger names the OTel logger cache starts over, records keep going."""
@@ -601,7 +635,9 @@ class TestDeduplication:
         """span_events alone never warns about OTel's handler."""
         logging.getLogger().addHandler(self.otel_handler(log_recorder))
         output(span_events=True)
-        assert 1 == len(bridge_handlers())
+        bridge = configured_bridge()
+        assert bridge is not None
+        assert (True, False) == (bridge.span_events, bridge.otel_logs)
 
 
 class TestConfigure:
@@ -615,16 +651,20 @@ class TestConfigure:
         assert ["on"] == [n for n, _ in events(recorder.finished()[0])]
         assert ["on"] == [r.body for r in log_recorder.records()]
 
-    def test_reconfigure_keeps_one_bridge_handler(self, output) -> None:
-        """Repeated configure() leaves one bridge handler; turning it off or shutdown removes it."""
+    def test_reconfigure_replaces_the_bridge(self, recorder, output) -> None:
+        """Each configure() replaces the bridge: one event per log, none once turned off."""
         output(span_events=True)
         output(span_events=True, otel_logs=True)
-        assert 1 == len(bridge_handlers())
+        with recorder.tracer.start_as_current_span("on"):
+            emit("stdlib", "info", "once")
+            emit("structlog", "info", "once")
         output(span_events=False)
-        assert [] == bridge_handlers()
-        output(span_events=True)
-        tracelog.shutdown()
-        assert [] == bridge_handlers()
+        with recorder.tracer.start_as_current_span("off"):
+            emit("stdlib", "info", "none")
+            emit("structlog", "info", "none")
+        by_span = {s.name: [n for n, _ in events(s)] for s in recorder.finished()}
+        assert {"on": ["once", "once"], "off": []} == by_span
+        assert 1 == len([h for h in logging.getLogger().handlers if isinstance(h, TracelogHandler)])
 
     @pytest.mark.parametrize(
         ("kwargs", "error"),

@@ -96,7 +96,8 @@ EXCEPTION_STACKTRACE = "exception.stacktrace"
 _OWN_KEYS = frozenset({SEVERITY_KEY, MESSAGE_KEY, LOGGER_KEY})
 _USER_PREFIX = "user."
 _OTEL_PREFIX = "opentelemetry"
-_SCALARS = (str, bool, int, float)
+_MAX_STRING = render.MAX_STRING
+_KEY_CACHE_LIMIT = 4096
 _INT64 = (-(2**63), 2**63)
 
 # True while this context is inside the bridge: what the bridge itself causes to be
@@ -152,7 +153,7 @@ def severity(levelno: int, levelname: str) -> tuple[SeverityNumber, str]:
 
 def _text(value: str) -> str:
     # Short ASCII text needs none of safe_str's checks (surrogates, the size limit).
-    return value if value.isascii() and len(value) <= render.MAX_STRING else render.safe_str(value)
+    return value if value.isascii() and len(value) <= _MAX_STRING else render.safe_str(value)
 
 
 def _attribute(value: Any) -> Any:
@@ -214,6 +215,7 @@ class Bridge:
     """
 
     __slots__ = (
+        "_keys",
         "_loggers",
         "_provider",
         "failures",
@@ -271,6 +273,7 @@ class Bridge:
         self.failures = 0
         self._provider: object = None
         self._loggers: dict[str, Logger] = {}
+        self._keys: dict[Any, tuple[str, bool]] = {}
 
     def wants(self, levelno: int, ctx: TraceContext | None) -> bool:
         """Whether an event at *levelno* captured in *ctx* could produce anything.
@@ -344,19 +347,37 @@ class Bridge:
         token = _BUSY.set(True)
         try:
             redactor = self.redactor
-            message = _text(message if redactor is None else redactor.text(message))
+            if redactor is not None:
+                message = redactor.text(message)
+            if not message.isascii() or len(message) > _MAX_STRING:
+                message = render.safe_str(message)
             sec = int(ts)
             # The line prints microseconds, truncated: build the ns from the same digits
             # so the event's time and the line's time are one instant.
             ns = sec * 1_000_000_000 + int((ts - sec) * 1_000_000) * 1000
-            user = self._user_attributes(fields) if fields else None
+            attributes: dict[str, Any] = {SEVERITY_KEY: levelname, MESSAGE_KEY: message}
+            if logger is not None:
+                attributes[LOGGER_KEY] = logger
+            if fields:
+                keys = self._keys
+                for key, value in fields.items():
+                    if value is None:
+                        continue
+                    known = keys.get(key)
+                    field, secret = known if known is not None else self._key(key)
+                    if secret:
+                        value = redactor.replacement  # type: ignore[union-attr]  # noqa: PLW2901
+                    elif redactor is None:
+                        value = _attribute(value)  # noqa: PLW2901
+                    elif type(value) is str:
+                        value = redactor.text(value)  # noqa: PLW2901
+                        if not value.isascii() or len(value) > _MAX_STRING:
+                            value = render.safe_str(value)  # noqa: PLW2901
+                    else:
+                        value = _attribute(redactor.value(value))  # noqa: PLW2901
+                    attributes[field] = value
             exception = None if exc_info is None else self._exception(exc_info)
             if recording:
-                attributes: dict[str, Any] = {SEVERITY_KEY: levelname, MESSAGE_KEY: message}
-                if logger is not None:
-                    attributes[LOGGER_KEY] = logger
-                if user:
-                    attributes.update(user)
                 name = (
                     message
                     if message and len(message) <= self.max_name_length and "\n" not in message
@@ -366,14 +387,30 @@ class Bridge:
                     span.add_event(name, attributes, ns)
                 else:
                     self._add_error(span, name, attributes, ns, levelno, exception, exc_info)
-                # The SDK span's public count of events it had to drop (0 for others).
-                dropped = getattr(span, "dropped_events", 0)
+                # The SDK span's count of events it had to drop: its events list's
+                # `dropped` (what the public dropped_events property reads, without the
+                # property's cost); 0 for spans that are not the SDK's.
+                dropped = getattr(getattr(span, "_events", None), "dropped", 0)
                 if type(dropped) is int and dropped > 0:
                     _account_dropped(span, dropped)
             if self.otel_logs:
-                self._emit_log(ns, levelno, levelname, logger, message, ctx, span, user, exception)
+                self._emit_log(
+                    ns, levelno, levelname, logger, message, ctx, span, attributes, exception
+                )
         finally:
             _BUSY.reset(token)
+
+    def _key(self, key: Any) -> tuple[str, bool]:
+        """(attribute name, is secret) of a field key, remembered: keys repeat."""
+        field = key if type(key) is str else render.safe_str(key)
+        if field in _OWN_KEYS:
+            field = _USER_PREFIX + field
+        redactor = self.redactor
+        known = (field, redactor is not None and redactor.is_secret_key(field))
+        if len(self._keys) >= _KEY_CACHE_LIMIT:
+            self._keys = {}
+        self._keys[key] = known
+        return known
 
     def _exception(self, exc_info: ExcInfo) -> dict[str, str]:
         type_, text, stack = describe_exception(exc_info)
@@ -385,25 +422,6 @@ class Bridge:
             EXCEPTION_MESSAGE: render.safe_str(text),
             EXCEPTION_STACKTRACE: render.safe_str(stack),
         }
-
-    def _user_attributes(self, fields: Mapping[Any, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        redactor = self.redactor
-        for key, value in fields.items():
-            if value is None:
-                continue
-            name = key if type(key) is str else render.safe_str(key)
-            if name in _OWN_KEYS:
-                name = _USER_PREFIX + name
-            if redactor is None:
-                out[name] = _attribute(value)
-            elif redactor.is_secret_key(name):
-                out[name] = redactor.replacement
-            elif type(value) is str:
-                out[name] = _text(redactor.text(value))
-            else:
-                out[name] = _attribute(redactor.value(value))
-        return out
 
     def _add_error(
         self,
@@ -450,14 +468,18 @@ class Bridge:
         message: str,
         ctx: TraceContext | None,
         span: Any,
-        user: dict[str, Any] | None,
+        event_attributes: dict[str, Any],
         exception: dict[str, str] | None,
     ) -> None:
         otel_logger = self._otel_logger(logger or "tracelog")
         if otel_logger is None:
             return
         number, text = severity(levelno, levelname)
-        attributes = {**(user or {}), **exception} if exception is not None else user
+        # A LogRecord has native places for severity, message and logger (the scope):
+        # only the user fields and the exception are attributes.
+        attributes = {k: v for k, v in event_attributes.items() if k not in _OWN_KEYS}
+        if exception is not None:
+            attributes.update(exception)
         # OTel API 1.35 added LogRecord(context=...); older ones take the ids one by one.
         ids = {"context": _context_of(ctx, span)} if _RECORD_TAKES_CONTEXT else _ids_of(ctx)
         otel_logger.emit(

@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from tracelog._line import LineEncoder
 from tracelog.schemas import SCHEMA_NAMES, Schema, get_schema
-from tracelog.stdlib import BridgeHandler, JsonFormatter, JsonStreamHandler
+from tracelog.stdlib import JsonFormatter, JsonStreamHandler
 
 if TYPE_CHECKING:
     from opentelemetry._logs import LoggerProvider
@@ -42,10 +42,6 @@ _lock = threading.RLock()
 
 class TracelogHandler(JsonStreamHandler):
     """The handler ``configure()`` puts on the root logger (found again by its type)."""
-
-
-class TracelogBridgeHandler(BridgeHandler):
-    """The bridge handler ``configure(span_events=/otel_logs=)`` adds (found by its type)."""
 
 
 def otel_logging_handler(logger: logging.Logger) -> logging.Handler | None:
@@ -198,12 +194,10 @@ def configure(
     with _lock:
         handler = TracelogHandler(out)
         handler.setLevel(levelno)
-        handler.setFormatter(JsonFormatter(encoder=encoder))
+        handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0]))
         root = logging.getLogger()
         _remove_handlers(root)
         root.addHandler(handler)
-        if bridges[0] is not None:
-            root.addHandler(TracelogBridgeHandler(bridges[0]))
         root.setLevel(levelno)
         _configure_structlog(encoder, handler, levelno, bridges[1])
 
@@ -249,7 +243,7 @@ def _bridges(
 
 
 def _remove_handlers(root: logging.Logger) -> None:
-    for old in [h for h in root.handlers if isinstance(h, TracelogHandler | TracelogBridgeHandler)]:
+    for old in [h for h in root.handlers if isinstance(h, TracelogHandler)]:
         root.removeHandler(old)
         old.close()
 

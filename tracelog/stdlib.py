@@ -122,6 +122,7 @@ class JsonFormatter(OrjsonFormatter):
         gcp_project: str | None = None,
         datadog_full_trace_id: bool = False,
         encoder: LineEncoder | None = None,
+        bridge: Bridge | None = None,
         **kwargs: Any,
     ) -> None:
         from tracelog._line import LineEncoder  # noqa: PLC0415
@@ -137,27 +138,52 @@ class JsonFormatter(OrjsonFormatter):
                 redact=redact,
             )
         self.encoder = encoder
+        # configure(span_events=/otel_logs=) puts its bridge here, as on structlog's
+        # JsonRenderer: the line and the bridge share one capture and one field read.
+        self.bridge = bridge
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
         ctx = getattr(record, TRACE_ATTR, _UNSET)
+        span = None
         if ctx is _UNSET:
             # No filter ran: we are still on the caller's thread (direct handler).
-            ctx, service = capture()
+            if self.bridge is None:
+                ctx, service = capture()
+            else:  # the bridge wants the span object too: one lookup for both
+                span, ctx, service = capture_span()
         else:
             service = getattr(record, SERVICE_ATTR, None)
         message, fields, exc_info = record_parts(record)
-        return self.encoder.encode(
+        ctx = cast("TraceContext | None", ctx)
+        line = self.encoder.encode(
             record.created,
             record.levelno,
             record.levelname,
             record.name,
             message,
-            cast("TraceContext | None", ctx),
+            ctx,
             service,
             fields,
             exc_info,
         )
+        bridge = self.bridge
+        if bridge is not None:
+            try:
+                bridge.record(
+                    record.created,
+                    record.levelno,
+                    record.levelname,
+                    record.name,
+                    message,
+                    ctx,
+                    fields,
+                    exc_info,
+                    span,
+                )
+            except Exception as exc:
+                bridge.fail(exc)
+        return line
 
     def format(self, record: logging.LogRecord) -> str:
         return self.format_bytes(record)[:-1].decode("utf-8")
