@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk.trace import SpanLimits
@@ -280,6 +282,54 @@ class TestSpanEvents:
             ("log", ""),
         ]
         assert expected == names
+
+
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF)),
+    st.binary(),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def is_otel_value(value: Any) -> bool:
+    """An attribute value OTLP can carry: a scalar, or a tuple of one scalar type."""
+    if type(value) is tuple:
+        return len({type(v) for v in value}) <= 1 and all(is_otel_value(v) for v in value)
+    if type(value) is int:
+        return -(2**63) <= value < 2**63
+    if type(value) is str:
+        value.encode("utf-8")  # raises for a lone surrogate
+        return True
+    return type(value) in {bool, float}
+
+
+class TestAttributeProperty:
+    @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(value=VALUES)
+    def test_any_value_becomes_an_otel_value(self, recorder, value) -> None:
+        """Whatever a field holds, the event gets an OTLP-safe value (or nothing, for None)."""
+        bridge = Bridge(redact=False)
+        with recorder.tracer.start_as_current_span("op") as span:
+            bridge.record(
+                1.0, 20, "INFO", "app", "m", tracelog.current_trace_context(), {"v": value}
+            )
+        attrs = dict(span.events[0].attributes)
+        if value is None:
+            assert "v" not in attrs
+        else:
+            assert is_otel_value(attrs["v"])
 
 
 class TestErrors:
