@@ -10,7 +10,7 @@ import pytest
 
 import tracelog
 from tracelog import structlog as adapter
-from tracelog.testing import SpanRecorder
+from tracelog.testing import LogRecorder, SpanRecorder
 
 FRAMEWORKS = ("stdlib", "structlog")
 
@@ -18,6 +18,13 @@ FRAMEWORKS = ("stdlib", "structlog")
 @pytest.fixture
 def recorder() -> Iterator[SpanRecorder]:
     rec = SpanRecorder(service="checkout")
+    yield rec
+    rec.shutdown()
+
+
+@pytest.fixture
+def log_recorder() -> Iterator[LogRecorder]:
+    rec = LogRecorder(service="checkout")
     yield rec
     rec.shutdown()
 
@@ -33,6 +40,7 @@ def _restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "TRACELOG_REDACT",
         "TRACELOG_STREAM",
         "TRACELOG_SPAN_EVENTS",
+        "TRACELOG_OTEL_LOGS",
         "OTEL_SERVICE_NAME",
         "GOOGLE_CLOUD_PROJECT",
         "DD_ENV",

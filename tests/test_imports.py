@@ -26,9 +26,11 @@ ALLOWED: dict[str, set[str]] = {
     "sink": set(),
     "_queue": set(),
     "sampling": set(),
-    "stdlib": {"pythonjsonlogger"},
-    "structlog": {"structlog"},
-    "config": {"structlog"},
+    "stdlib": {"pythonjsonlogger", "opentelemetry._logs"},
+    "structlog": {"structlog", "opentelemetry._logs"},
+    "config": {"structlog", "opentelemetry._logs"},
+    "bridge": {"opentelemetry", "opentelemetry._logs", "opentelemetry.context"},
+    "collector": {"google.protobuf", "opentelemetry.proto"},
     "testing": {"opentelemetry.sdk", "structlog"},
     "instrument": {"opentelemetry.instrumentation"},
     "propagation": set(),
@@ -48,9 +50,11 @@ INTERNAL: dict[str, set[str]] = {
     "_line": {"render", "context", "schemas", "redact"},
     "_queue": {"stdlib"},
     "sampling": {"context"},
-    "stdlib": {"context", "sink", "_line", "schemas", "sampling"},
-    "structlog": {"render", "_line", "context", "schemas", "sink", "_queue", "sampling"},
-    "config": {"_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling"},
+    "stdlib": {"context", "sink", "_line", "schemas", "sampling", "bridge"},
+    "structlog": {"render", "_line", "context", "schemas", "sink", "_queue", "sampling", "bridge"},
+    "config": {"_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling", "bridge"},
+    "bridge": {"render", "_line", "context", "schemas", "sink", "redact", "config"},
+    "collector": {"render"},
     "testing": {"render", "structlog"},
     "instrument": {"config", "sink"},
     "propagation": set(),
@@ -74,6 +78,17 @@ def imports_of(path: Path) -> set[str]:
                 found.update(f"tracelog.{alias.name}" for alias in node.names)
             else:
                 found.add(node.module)
+    return found
+
+
+def names_of(path: Path) -> set[str]:
+    """Every name and attribute name the module's code uses."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
     return found
 
 
@@ -104,17 +119,26 @@ class TestImportRules:
         assert set() == internal - INTERNAL[name] - {"tracelog"}
 
     def test_only_context_reads_opentelemetry_trace(self) -> None:
-        """OTel's current context is read in context.py alone; web.py only writes it."""
-        elsewhere = ("opentelemetry.sdk", "opentelemetry.instrumentation")
+        """OTel's current context is read in context.py alone; web.py and the bridge write it."""
+        elsewhere = ("opentelemetry.sdk", "opentelemetry.instrumentation", "opentelemetry.proto")
         readers = {
             module_name(p)
             for p in SOURCES
             if any(
-                i.startswith("opentelemetry") and not i.startswith(elsewhere) for i in imports_of(p)
+                i == "opentelemetry"
+                or (
+                    i.startswith(("opentelemetry.trace", "opentelemetry.context"))
+                    and not i.startswith(elsewhere)
+                )
+                for i in imports_of(p)
             )
         }
-        # web.py extracts, attaches and starts spans; it asks context.py whether one is on.
-        assert {"context", "web"} == readers
+        # web.py extracts, attaches and starts spans; the bridge adds events and records.
+        # Both ask context.py for the current span.
+        assert {"context", "web", "bridge"} == readers
+        current = {"get_current_span", "get_current", "get_value", "_current_span"}
+        callers = {module_name(p) for p in SOURCES if names_of(p) & current}
+        assert {"context"} == callers
 
 
 class TestImportSideEffects:
@@ -125,7 +149,8 @@ class TestImportSideEffects:
             "factory = logging.getLogRecordFactory()\n"
             "handlers = list(logging.getLogger().handlers)\n"
             "import tracelog\n"
-            "prefixes = ('opentelemetry.sdk', 'structlog', 'opentelemetry.propagate', 'asyncio')\n"
+            "prefixes = ('opentelemetry.sdk', 'structlog', 'opentelemetry.propagate', 'asyncio',\n"
+            "            'opentelemetry.proto', 'google')\n"
             "loaded = [m for m in sys.modules if m.startswith(prefixes)]\n"
             "print(sorted(loaded))\n"
             "root = logging.getLogger()\n"

@@ -26,7 +26,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tracelog.stdlib import MESSAGE_ATTR, TraceContextFilter, message_of
+from tracelog.stdlib import MESSAGE_ATTR, JsonFormatter, TraceContextFilter, message_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -176,6 +176,10 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         """
         if not hasattr(record, MESSAGE_ATTR):
             setattr(record, MESSAGE_ATTR, message_of(record))
+        formatter = self.target.formatter
+        if isinstance(formatter, JsonFormatter) and formatter.bridge is not None:
+            # Span events go on the span current at the call; the listener has none.
+            formatter.bridge_now(record)
         return record
 
     def put(self, item: Any) -> None:

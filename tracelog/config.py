@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from typing import IO, TYPE_CHECKING, Any
 
 from tracelog._line import LineEncoder
@@ -20,6 +21,9 @@ from tracelog.schemas import SCHEMA_NAMES, Schema, get_schema
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceSamplingFilter
 
 if TYPE_CHECKING:
+    from opentelemetry._logs import LoggerProvider
+
+    from tracelog.bridge import Bridge
     from tracelog.redact import Redactor
     from tracelog.structlog import BoundLogger
 
@@ -68,6 +72,19 @@ def stats() -> dict[str, int]:
     queued = _state.queue
     counts["queue_dropped"] = queued.dropped_total if queued is not None else 0
     return counts
+
+
+def otel_logging_handler(logger: logging.Logger) -> logging.Handler | None:
+    """OpenTelemetry's own ``LoggingHandler`` on *logger*, if one is there.
+
+    Matched by class name and module (the SDK's, or the logging instrumentation's), so
+    the SDK is never imported to find out.
+    """
+    for handler in logger.handlers:
+        for cls in type(handler).__mro__:
+            if cls.__name__ == "LoggingHandler" and cls.__module__.startswith("opentelemetry."):
+                return handler
+    return None
 
 
 def _env(name: str) -> str | None:
@@ -148,6 +165,9 @@ def configure(
     buffer_lines: int = 100,
     buffer_bytes: int = 64 * 1024,
     buffer_traces: int = 1000,
+    otel_logs: bool | None = None,
+    bridge_level: str | int | None = None,
+    logger_provider: LoggerProvider | None = None,
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
 ) -> None:
@@ -161,7 +181,8 @@ def configure(
         level: minimum level (``TRACELOG_LEVEL``, default ``INFO``).
         stream: a writable file object, ``"stderr"`` or ``"stdout"``
             (``TRACELOG_STREAM``, default stderr).
-        span_events: reserved for the span-event bridge (``TRACELOG_SPAN_EVENTS``).
+        span_events: also record each log as an event on the current recording span
+            (``TRACELOG_SPAN_EVENTS``, default false).
         redact: True (default), False, or a :class:`~tracelog.redact.Redactor`
             (``TRACELOG_REDACT``).
         queue: format and write on a listener thread (``TRACELOG_QUEUE``); the ids,
@@ -176,6 +197,14 @@ def configure(
             only if their trace logs an error (``TRACELOG_BUFFER_DEBUG``).
         buffer_lines, buffer_bytes, buffer_traces: the debug buffer's bounds per trace
             and across traces.
+        otel_logs: also emit each log as an OTel ``LogRecord`` through the global
+            ``LoggerProvider`` (``TRACELOG_OTEL_LOGS``, default false). If OTel's own
+            ``LoggingHandler`` is on the root logger, stdlib records are left to it (one
+            warning says so) and only structlog events are emitted.
+        bridge_level: minimum level for span events and OTel log records (default
+            ``INFO``; the JSON line's ``level`` still applies first).
+        logger_provider: the ``LoggerProvider`` for ``otel_logs`` (default: the global
+            one, looked up at each call).
         gcp_project: project id for the ``gcp`` schema (default ``GOOGLE_CLOUD_PROJECT``).
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
 
@@ -205,6 +234,10 @@ def configure(
         buffer_debug = parse_bool(buffer_debug, "buffer_debug")
     if sample is None:
         sample = _env("TRACELOG_SAMPLE") or None
+    if otel_logs is None:
+        otel_logs = parse_bool(_env("TRACELOG_OTEL_LOGS") or "false", "TRACELOG_OTEL_LOGS")
+    else:
+        parse_bool(otel_logs, "otel_logs")
     sampler = None
     if sample is not None or buffer_debug:
         sampler = LogSampler(
@@ -220,9 +253,16 @@ def configure(
     gate = min(levelno, logging.DEBUG) if buffer_debug else levelno
     out = _stream(stream)
     encoder = LineEncoder(schema_obj, service=service, redact=redact)
+    bridges = _bridges(
+        span_events,
+        otel_logs,
+        "INFO" if bridge_level is None else bridge_level,
+        logger_provider,
+        encoder,
+    )
     handler = TracelogHandler(out)
     handler.setLevel(gate)
-    handler.setFormatter(JsonFormatter(encoder=encoder))
+    handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0]))
     queued = TracelogQueueHandler(handler, maxsize=queue_size) if queue else None
     front: logging.Handler = queued if queued is not None else handler
     front.setLevel(gate)
@@ -236,9 +276,49 @@ def configure(
         if queued is not None:
             queued.start()
         root.setLevel(gate)
-        _configure_structlog(encoder, handler, gate, queued, sampler)
+        _configure_structlog(encoder, handler, gate, queued, sampler, bridges[1])
         _state.sampler = sampler
         _state.queue = queued
+
+
+def _bridges(
+    span_events: bool,
+    otel_logs: bool,
+    level: str | int,
+    logger_provider: LoggerProvider | None,
+    encoder: LineEncoder,
+) -> tuple[Bridge | None, Bridge | None]:
+    """The (stdlib, structlog) bridges, or None where there is nothing to bridge."""
+    from tracelog.bridge import Bridge  # noqa: PLC0415 - only when asked for
+
+    if not (span_events or otel_logs):
+        return None, None
+
+    def bridge(logs: bool) -> Bridge | None:
+        if not (span_events or logs):
+            return None
+        return Bridge(
+            span_events=span_events,
+            otel_logs=logs,
+            level=level,
+            redact=encoder.redactor or False,
+            logger_provider=logger_provider,
+        )
+
+    stdlib_logs = otel_logs
+    if otel_logs and otel_logging_handler(logging.getLogger()) is not None:
+        # OTel's handler already exports every stdlib record: a second LogRecord per
+        # record would double them in the backend. It never sees structlog events.
+        stdlib_logs = False
+        warnings.warn(
+            "tracelog: OpenTelemetry's LoggingHandler is already on the root logger, so "
+            "configure(otel_logs=True) leaves stdlib records to it and exports only "
+            "structlog events as OTel log records (no record is exported twice)",
+            UserWarning,
+            stacklevel=3,
+        )
+    shared = bridge(otel_logs)
+    return (shared if stdlib_logs == otel_logs else bridge(stdlib_logs)), shared
 
 
 def _remove_ours(root: logging.Logger) -> None:
@@ -253,6 +333,7 @@ def _configure_structlog(
     levelno: int,
     queued: TracelogQueueHandler | None,
     sampler: LogSampler | None,
+    bridge: Bridge | None,
 ) -> None:
     import structlog  # noqa: PLC0415 - `import tracelog` must not load structlog
 
@@ -260,7 +341,7 @@ def _configure_structlog(
 
     _adapter[0] = adapter
     active = adapter.ACTIVE
-    active.renderer = adapter.JsonRenderer(encoder=encoder, _newline=True)
+    active.renderer = adapter.JsonRenderer(encoder=encoder, bridge=bridge, _newline=True)
     active.sink = handler.sink  # one sink: stdlib and structlog lines never interleave
     active.level = levelno
     active.queue = queued

@@ -25,7 +25,13 @@ try:  # the key get_current_span() reads; going straight to it halves the lookup
 except ImportError:  # pragma: no cover - a future API that moved it
     _SPAN_KEY = None  # type: ignore[assignment]
 
-__all__ = ["TraceContext", "current_service", "current_trace_context"]
+__all__ = [
+    "TraceContext",
+    "capture_span",
+    "current_service",
+    "current_span_for",
+    "current_trace_context",
+]
 
 _SAMPLED = 0x01
 _MISSING = object()
@@ -134,6 +140,40 @@ def is_finished(span: Any) -> bool:
         return not span.is_recording()
     except Exception:
         return True
+
+
+def capture_span() -> tuple[Any, TraceContext | None, str | None]:
+    """:func:`capture`, plus the span object itself, from one lookup (for the bridge)."""
+    span = _current_span()
+    ctx = _from_span_context(span.get_span_context())
+    if ctx is None:
+        return span, None, _service_of(None)
+    return span, ctx, _service_of(getattr(span, "resource", None))
+
+
+def current_span_for(ctx: TraceContext | None) -> Any:
+    """The span active in the caller's context if *ctx* was captured from it, else None.
+
+    The bridge records span events on the span a log call was made in. When the ids were
+    captured earlier or elsewhere (a ``TraceContextFilter`` before a queue, structlog's
+    ``capture_trace_context``) and the span current here is another one, there is no
+    span to write to: the caller gets None rather than a wrong span.
+    """
+    if ctx is None:
+        return None
+    span: Any = get_value(_SPAN_KEY) if _SPAN_KEY is not None else trace.get_current_span()
+    try:
+        sc = span.get_span_context()
+    except AttributeError:  # nothing (or no span) under the key: no current span
+        return None
+    now = _from_span_context(sc)
+    # The cache hands out one TraceContext per span context, so identity is the usual
+    # answer; the id comparison covers a cache refill in between.
+    if now is ctx or (
+        now is not None and now.span_id == ctx.span_id and now.trace_id == ctx.trace_id
+    ):
+        return span
+    return None
 
 
 def capture() -> tuple[TraceContext | None, str | None]:

@@ -1,6 +1,9 @@
-"""stdlib ``logging`` adapters: a filter that captures ids, a JSON formatter, a handler.
+"""stdlib ``logging`` adapters: a filter that captures ids, a JSON formatter, handlers.
 
-All three are dictConfig-able::
+:class:`SpanEventHandler` and :class:`OtelLogHandler` put each record into the trace
+(a span event, an OTel log record) through :class:`tracelog.bridge.Bridge`.
+
+All of them are dictConfig-able::
 
     "filters": {"trace": {"()": "tracelog.stdlib.TraceContextFilter"}},
     "formatters": {"json": {"()": "tracelog.stdlib.JsonFormatter", "schema": "ecs"}},
@@ -12,11 +15,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
 
-from tracelog.context import TraceContext, capture
+from tracelog.context import TraceContext, capture, capture_span
 from tracelog.sampling import BUFFER, DROP, KEEP
 from tracelog.schemas import FOREIGN_TRACE_ATTRS
 from tracelog.sink import LineSink
@@ -25,15 +28,25 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tracelog._line import LineEncoder
+    from tracelog.bridge import Bridge, OtelLogOptions, SpanEventOptions
     from tracelog.sampling import LogSampler
-    from tracelog.schemas import Schema
+    from tracelog.schemas import ExcInfo, Schema
 
-__all__ = ["JsonFormatter", "JsonStreamHandler", "TraceContextFilter", "TraceSamplingFilter"]
+__all__ = [
+    "BridgeHandler",
+    "JsonFormatter",
+    "JsonStreamHandler",
+    "OtelLogHandler",
+    "SpanEventHandler",
+    "TraceContextFilter",
+    "TraceSamplingFilter",
+]
 
 # The attributes the filter (and queue mode) store what they captured at the call under.
 TRACE_ATTR = "tracelog_trace"
 SERVICE_ATTR = "tracelog_service"
 MESSAGE_ATTR = "tracelog_message"
+BRIDGED_ATTR = "tracelog_bridged"
 _UNSET: Any = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
@@ -42,7 +55,7 @@ _UNSET: Any = object()
 _BLANK = vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
 RESERVED_ATTRS: frozenset[str] = (
     frozenset(_BLANK)
-    | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR, MESSAGE_ATTR}
+    | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR, MESSAGE_ATTR, BRIDGED_ATTR}
     | FOREIGN_TRACE_ATTRS
 )
 _PLAIN_RECORD_SIZE = len(_BLANK)
@@ -119,6 +132,26 @@ def message_of(record: logging.LogRecord) -> str:
     return message if type(message) is str else str(message)
 
 
+def record_parts(
+    record: logging.LogRecord,
+) -> tuple[str, dict[str, Any] | None, ExcInfo | None]:
+    """(message, user fields, exc_info) of a record: what the line and the bridge use."""
+    attrs = record.__dict__
+    # A record made by Logger.makeRecord has exactly the blank record's attributes;
+    # only then is the (ordered) scan for user fields skipped.
+    fields = (
+        {k: v for k, v in attrs.items() if k not in RESERVED_ATTRS}
+        if len(attrs) > _PLAIN_RECORD_SIZE
+        else None
+    )
+    if record.stack_info:
+        fields = {**(fields or {}), "stack_info": record.stack_info}
+    exc_info = record.exc_info
+    if exc_info is not None and (not isinstance(exc_info, tuple) or exc_info[0] is None):
+        exc_info = None
+    return getattr(record, MESSAGE_ATTR, None) or message_of(record), fields, exc_info
+
+
 class JsonFormatter(OrjsonFormatter):
     """One JSON line per record in a tracelog layout, with the active span's ids.
 
@@ -148,6 +181,7 @@ class JsonFormatter(OrjsonFormatter):
         gcp_project: str | None = None,
         datadog_full_trace_id: bool = False,
         encoder: LineEncoder | None = None,
+        bridge: Bridge | None = None,
         **kwargs: Any,
     ) -> None:
         from tracelog._line import LineEncoder  # noqa: PLC0415
@@ -163,42 +197,76 @@ class JsonFormatter(OrjsonFormatter):
                 redact=redact,
             )
         self.encoder = encoder
+        # configure(span_events=/otel_logs=) puts its bridge here, as on structlog's
+        # JsonRenderer: the line and the bridge share one capture and one field read.
+        self.bridge = bridge
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
         ctx = getattr(record, TRACE_ATTR, _UNSET)
+        span = None
         if ctx is _UNSET:
             # No filter ran: we are still on the caller's thread (direct handler).
-            ctx, service = capture()
+            if self.bridge is None:
+                ctx, service = capture()
+            else:  # the bridge wants the span object too: one lookup for both
+                span, ctx, service = capture_span()
         else:
             service = getattr(record, SERVICE_ATTR, None)
-        attrs = record.__dict__
-        # A record made by Logger.makeRecord has exactly the blank record's attributes;
-        # only then is the (ordered) scan for user fields skipped.
-        fields = (
-            {k: v for k, v in attrs.items() if k not in RESERVED_ATTRS}
-            if len(attrs) > _PLAIN_RECORD_SIZE
-            else None
-        )
-        if record.stack_info:
-            fields = {**(fields or {}), "stack_info": record.stack_info}
-        exc_info = record.exc_info
-        if exc_info is not None and (not isinstance(exc_info, tuple) or exc_info[0] is None):
-            exc_info = None
-        return self.encoder.encode(
+        message, fields, exc_info = record_parts(record)
+        ctx = cast("TraceContext | None", ctx)
+        line = self.encoder.encode(
             record.created,
             record.levelno,
             record.levelname,
             record.name,
-            getattr(record, MESSAGE_ATTR, None) or message_of(record),
-            cast("TraceContext | None", ctx),
+            message,
+            ctx,
             service,
             fields,
             exc_info,
         )
+        bridge = self.bridge
+        if bridge is not None and not getattr(record, BRIDGED_ATTR, False):
+            try:
+                bridge.record(
+                    record.created,
+                    record.levelno,
+                    record.levelname,
+                    record.name,
+                    message,
+                    ctx,
+                    fields,
+                    exc_info,
+                    span,
+                )
+            except Exception as exc:
+                bridge.fail(exc)
+        return line
 
     def format(self, record: logging.LogRecord) -> str:
         return self.format_bytes(record)[:-1].decode("utf-8")
+
+    def bridge_now(self, record: logging.LogRecord) -> None:
+        """Run the bridge on the caller's thread for a record formatted later (queue mode)."""
+        bridge = self.bridge
+        if bridge is None:
+            return
+        setattr(record, BRIDGED_ATTR, True)
+        try:
+            message, fields, exc_info = record_parts(record)
+            bridge.record(
+                record.created,
+                record.levelno,
+                record.levelname,
+                record.name,
+                message,
+                getattr(record, TRACE_ATTR, None),
+                fields,
+                exc_info,
+            )
+        except Exception as exc:
+            bridge.fail(exc)
 
 
 class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -281,3 +349,116 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def close(self) -> None:
         self.sink.close()
         super().close()
+
+
+class BridgeHandler(logging.Handler):
+    """Hand each record to a :class:`~tracelog.bridge.Bridge`, with the ids of the call.
+
+    The ids are the ones a :class:`TraceContextFilter` captured on the record, else the
+    caller's (a handler runs on the caller's thread unless a queue sits in between).
+    The handler's level is the bridge's minimum level. No lock is taken: the bridge
+    keeps no state a lock would protect. Failures go through :meth:`handleError`: one
+    stderr line, then a count (``bridge.failures``).
+
+    Args:
+        bridge: the bridge to feed.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, bridge: Bridge) -> None:
+        super().__init__(bridge.level)
+        self.bridge = bridge
+
+    def setLevel(self, level: int | str) -> None:  # noqa: N802 - stdlib name
+        super().setLevel(level)
+        self.bridge.level = self.level
+
+    # Lock-free like JsonStreamHandler: the SDK locks the span itself, and a handler
+    # lock would queue every thread's records behind one another.
+    handle = JsonStreamHandler.handle  # type: ignore[assignment]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            ctx = getattr(record, TRACE_ATTR, _UNSET)
+            span = None
+            if ctx is _UNSET:  # no filter captured the ids: we are on the caller's thread
+                span, ctx, _ = capture_span()
+            ctx = cast("TraceContext | None", ctx)
+            bridge = self.bridge
+            if not bridge.wants(record.levelno, ctx):
+                return
+            message, fields, exc_info = record_parts(record)
+            bridge.record(
+                record.created,
+                record.levelno,
+                record.levelname,
+                record.name,
+                message,
+                ctx,
+                fields,
+                exc_info,
+                span,
+            )
+        except RecursionError:  # pragma: no cover - stdlib convention
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - stdlib name
+        """Report the first failure on stderr and count the rest, never a traceback each."""
+        self.bridge.fail(sys.exc_info()[1] or RuntimeError("unknown bridge error"))
+        del record
+
+
+class SpanEventHandler(BridgeHandler):
+    """Record each log at or above *level* as an event on the current recording span.
+
+    Event name: the message (first line, cut at ``max_name_length``). Attributes:
+    ``log.severity``, ``log.message``, ``log.logger`` and the record's extra fields as
+    OTel attribute types, redacted like the JSON line. At ERROR and above with
+    ``exc_info`` it also records the exception and sets the span status to ERROR.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``record_exception``, ``set_error_status``, ``redact``,
+            ``max_name_length``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, level: str | int = logging.INFO, **options: Unpack[SpanEventOptions]
+    ) -> None:
+        from tracelog.bridge import Bridge  # noqa: PLC0415 - loads the OTel logs API lazily
+
+        super().__init__(Bridge(span_events=True, otel_logs=False, level=level, **options))
+
+
+class OtelLogHandler(BridgeHandler):
+    """Emit each log at or above *level* as an OTel ``LogRecord``.
+
+    The record carries the trace id, span id and flags captured at the call, the
+    severity mapped per the OTel logs data model, the message as its body, the extra
+    fields as attributes and ``exception.type``/``.message``/``.stacktrace``.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``logger_provider`` (default: the global one, looked up at each call)
+            and ``redact``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, level: str | int = logging.INFO, **options: Unpack[OtelLogOptions]) -> None:
+        from tracelog.bridge import Bridge  # noqa: PLC0415 - loads the OTel logs API lazily
+
+        super().__init__(Bridge(span_events=False, otel_logs=True, level=level, **options))

@@ -1,5 +1,8 @@
 """structlog adapters: trace-context processors, the JSON renderer and tracelog's logger.
 
+:class:`SpanEventRecorder` and :class:`OtelLogEmitter` put each event into the trace (a
+span event, an OTel log record) through :class:`tracelog.bridge.Bridge`.
+
 Pieces for your own chain::
 
     structlog.configure(processors=[
@@ -17,7 +20,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from structlog import BoundLoggerBase
 from structlog import contextvars as _structlog_contextvars
@@ -25,7 +28,8 @@ from structlog import contextvars as _structlog_contextvars
 from tracelog import render
 from tracelog._line import LineEncoder
 from tracelog._queue import QueuedEvent
-from tracelog.context import capture
+from tracelog.bridge import Bridge
+from tracelog.context import capture, capture_span
 from tracelog.sampling import BUFFER, DROP, KEEP, LogSampler
 from tracelog.schemas import DEFAULT, ExcInfo, Schema, get_schema
 from tracelog.sink import LineSink
@@ -34,13 +38,16 @@ if TYPE_CHECKING:
     from structlog.typing import EventDict, WrappedLogger
 
     from tracelog._queue import TracelogQueueHandler
+    from tracelog.bridge import OtelLogOptions, SpanEventOptions
     from tracelog.context import TraceContext
 
 __all__ = [
     "BoundLogger",
     "JsonRenderer",
+    "OtelLogEmitter",
     "SinkLogger",
     "SinkLoggerFactory",
+    "SpanEventRecorder",
     "add_trace_context",
     "capture_trace_context",
 ]
@@ -108,6 +115,14 @@ def _exc_info(value: Any) -> ExcInfo | None:
     return cast("ExcInfo", exc) if exc[1] is not None else None
 
 
+def _message(event: Any) -> str:
+    return event if type(event) is str else ("" if event is None else render.safe_str(event))
+
+
+def _logger_name(name: Any) -> str | None:
+    return name if name is None or type(name) is str else render.safe_str(name)
+
+
 class JsonRenderer:
     """Render a structlog event dict as one tracelog JSON line (bytes).
 
@@ -127,7 +142,7 @@ class JsonRenderer:
     .. versionadded:: 0.1.0
     """
 
-    __slots__ = ("_newline", "encoder")
+    __slots__ = ("_newline", "bridge", "encoder")
 
     def __init__(
         self,
@@ -138,6 +153,7 @@ class JsonRenderer:
         gcp_project: str | None = None,
         datadog_full_trace_id: bool = False,
         encoder: LineEncoder | None = None,
+        bridge: Bridge | None = None,
         _newline: bool = False,
     ) -> None:
         if encoder is None:
@@ -149,6 +165,10 @@ class JsonRenderer:
                 redact=redact,
             )
         self.encoder = encoder
+        # configure(span_events=/otel_logs=) puts its bridge here: both the fast path and
+        # the processor chain render through this object, with the line's own context
+        # and timestamp.
+        self.bridge = bridge
         self._newline = _newline
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
@@ -158,13 +178,17 @@ class JsonRenderer:
     def render(self, logger_name: Any, levelno: int, event_dict: EventDict) -> bytes:
         """The line (with its newline) for an event dict; consumes the keys it uses."""
         ctx: TraceContext | None = event_dict.pop(CONTEXT_KEY, _UNSET)
+        span = None
         if ctx is _UNSET:
-            ctx, service = capture()
+            if self.bridge is None:
+                ctx, service = capture()
+            else:  # the bridge wants the span object too: one lookup for both
+                span, ctx, service = capture_span()
             ts = time.time()
         else:
             service = event_dict.pop(SERVICE_KEY, None)
             ts = event_dict.pop(TIME_KEY, None) or time.time()
-        return self.render_captured(logger_name, levelno, event_dict, ctx, service, ts)
+        return self.render_captured(logger_name, levelno, event_dict, ctx, service, ts, span)
 
     def render_captured(
         self,
@@ -174,23 +198,165 @@ class JsonRenderer:
         ctx: TraceContext | None,
         service: str | None,
         ts: float,
+        span: Any = None,
+        *,
+        bridge: bool = True,
     ) -> bytes:
         """The line for an event dict whose ids, service and time were captured already."""
+        # Inline, not through _message()/_logger_name(): this is the line's hot path.
         event = event_dict.pop("event", None)
         message = event if type(event) is str else ("" if event is None else render.safe_str(event))
         name = event_dict.pop("logger", None) or logger_name
+        if name is not None and type(name) is not str:
+            name = render.safe_str(name)
         exc = event_dict.pop("exc_info", None)
-        return self.encoder.encode(
-            ts,
+        exc_info = None if exc is None else _exc_info(exc)
+        levelname = _NAMES.get(levelno, "INFO")
+        line = self.encoder.encode(
+            ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info
+        )
+        if bridge and self.bridge is not None:
+            try:
+                self.bridge.record(
+                    ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span
+                )
+            except Exception as exc:
+                self.bridge.fail(exc)
+        return line
+
+    def render_deferred(self, logger_name: Any, levelno: int, event_dict: EventDict) -> bytes:
+        """Render a queued event on queue mode's listener; its bridge ran at the call."""
+        ctx = event_dict.pop(CONTEXT_KEY, None)
+        service = event_dict.pop(SERVICE_KEY, None)
+        ts = event_dict.pop(TIME_KEY, None) or time.time()
+        return self.render_captured(
+            logger_name, levelno, event_dict, ctx, service, ts, bridge=False
+        )
+
+    def bridge_now(self, logger_name: Any, levelno: int, event_dict: EventDict) -> None:
+        """Run the bridge on the caller's thread for an event rendered later (queue mode).
+
+        Span events must be added while the span is current, which the listener thread
+        never sees.
+        """
+        bridge = self.bridge
+        if bridge is None:
+            return
+        try:
+            event = event_dict.get("event")
+            message = event if type(event) is str else render.safe_str(event or "")
+            name = event_dict.get("logger") or logger_name
+            exc = event_dict.get("exc_info")
+            bridge.record(
+                event_dict.get(TIME_KEY) or time.time(),
+                levelno,
+                _NAMES.get(levelno, "INFO"),
+                name if name is None or type(name) is str else render.safe_str(name),
+                message,
+                event_dict.get(CONTEXT_KEY),
+                {k: v for k, v in event_dict.items() if k not in _NOT_FIELDS},
+                None if exc is None else _exc_info(exc),
+            )
+        except Exception as exc:
+            bridge.fail(exc)
+
+
+# Event-dict keys that are not user fields.
+_NOT_FIELDS = frozenset({"event", "exc_info", "logger", CONTEXT_KEY, SERVICE_KEY, TIME_KEY})
+
+
+class _BridgeProcessor:
+    """A processor feeding a Bridge; the event dict passes through unchanged."""
+
+    __slots__ = ("bridge",)
+
+    def __init__(self, bridge: Bridge) -> None:
+        self.bridge = bridge
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+        try:
+            self._record(logger, method_name, event_dict)
+        except Exception as exc:
+            self.bridge.fail(exc)
+        return event_dict
+
+    def _record(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> None:
+        levelno = LEVELS.get(method_name, 20)
+        # Ids and time captured earlier in the chain (capture_trace_context) win: they
+        # are what tracelog's JsonRenderer will write on the line.
+        ctx = event_dict.get(CONTEXT_KEY, _UNSET)
+        span = None
+        if ctx is _UNSET:
+            span, ctx, _ = capture_span()
+        bridge = self.bridge
+        if not bridge.wants(levelno, ctx):
+            return
+        exc = event_dict.get("exc_info")
+        bridge.record(
+            event_dict.get(TIME_KEY) or time.time(),
             levelno,
             _NAMES.get(levelno, "INFO"),
-            name if name is None or type(name) is str else render.safe_str(name),
-            message,
+            _logger_name(event_dict.get("logger") or getattr(logger, "name", None)),
+            _message(event_dict.get("event")),
             ctx,
-            service,
-            event_dict,
+            {k: v for k, v in event_dict.items() if k not in _NOT_FIELDS},
             None if exc is None else _exc_info(exc),
+            span,
         )
+
+
+class SpanEventRecorder(_BridgeProcessor):
+    """Record each event at or above *level* as an event on the current recording span.
+
+    Put it anywhere before the renderer; the event dict passes through unchanged. Event
+    name: the message (first line, cut at ``max_name_length``). Attributes:
+    ``log.severity``, ``log.message``, ``log.logger`` and the event's fields as OTel
+    attribute types, redacted like the JSON line. At ERROR and above with ``exc_info``
+    it also records the exception and sets the span status to ERROR. Put
+    :func:`capture_trace_context` first to give the event and tracelog's line one
+    timestamp.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``record_exception``, ``set_error_status``, ``redact``,
+            ``max_name_length``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ()
+
+    def __init__(self, level: str | int = "INFO", **options: Unpack[SpanEventOptions]) -> None:
+        super().__init__(Bridge(span_events=True, otel_logs=False, level=level, **options))
+
+
+class OtelLogEmitter(_BridgeProcessor):
+    """Emit each event at or above *level* as an OTel ``LogRecord``.
+
+    The record carries the ids captured at the call, the severity mapped per the OTel
+    logs data model, the message as its body, the event's fields as attributes and
+    ``exception.type``/``.message``/``.stacktrace``.
+
+    Args:
+        level: minimum level (default ``INFO``).
+        options: ``logger_provider`` (default: the global one, looked up at each call)
+            and ``redact``, as for :class:`~tracelog.bridge.Bridge`.
+
+    Raises:
+        ValueError: for an unknown level, naming the valid ones.
+        TypeError: for a wrongly typed or unknown argument.
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ()
+
+    def __init__(self, level: str | int = "INFO", **options: Unpack[OtelLogOptions]) -> None:
+        super().__init__(Bridge(span_events=False, otel_logs=True, level=level, **options))
 
 
 class _Active:
@@ -276,7 +442,9 @@ def _write(logger_name: Any, levelno: int, fields: dict[str, Any]) -> None:
     """Render and write now, or hand to queue mode's listener."""
     queued = ACTIVE.queue
     if queued is not None:
-        queued.put(QueuedEvent(ACTIVE.renderer.render, logger_name, levelno, fields))
+        renderer = ACTIVE.renderer
+        renderer.bridge_now(logger_name, levelno, fields)
+        queued.put(QueuedEvent(renderer.render_deferred, logger_name, levelno, fields))
     else:
         ACTIVE.get_sink().write(ACTIVE.renderer.render(logger_name, levelno, fields))
 

@@ -14,6 +14,8 @@ import logging
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
     from opentelemetry.sdk.trace import Tracer
 
-__all__ = ["CapturedLines", "SpanRecorder", "capture_lines"]
+__all__ = ["CapturedLines", "LogRecorder", "SpanRecorder", "capture_lines"]
 
 
 class SpanRecorder:
@@ -35,15 +37,20 @@ class SpanRecorder:
     Args:
         service: the Resource's ``service.name``.
         sampler: an SDK sampler (default: the SDK's default, parent-based always-on).
+        span_limits: an SDK ``SpanLimits`` (default: the SDK's, 128 events per span).
 
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, service: str = "test-service", sampler: Any = None) -> None:
+    def __init__(
+        self, service: str = "test-service", sampler: Any = None, span_limits: Any = None
+    ) -> None:
         self.exporter = InMemorySpanExporter()
         kwargs: dict[str, Any] = {"resource": Resource.create({"service.name": service})}
         if sampler is not None:
             kwargs["sampler"] = sampler
+        if span_limits is not None:
+            kwargs["span_limits"] = span_limits
         self.provider = TracerProvider(**kwargs)
         self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.tracer: Tracer = self.provider.get_tracer("tracelog.testing")  # type: ignore[assignment]
@@ -51,6 +58,32 @@ class SpanRecorder:
     def finished(self) -> list[Any]:
         """The spans finished so far."""
         return list(self.exporter.get_finished_spans())
+
+    def shutdown(self) -> None:
+        """Shut the provider down."""
+        self.provider.shutdown()
+
+
+class LogRecorder:
+    """A private OTel ``LoggerProvider`` with an in-memory exporter (never the global one).
+
+    Pass :attr:`provider` as ``logger_provider=`` to ``configure()``,
+    :class:`~tracelog.stdlib.OtelLogHandler` or :class:`~tracelog.structlog.OtelLogEmitter`.
+
+    Args:
+        service: the Resource's ``service.name``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, service: str = "test-service") -> None:
+        self.exporter = InMemoryLogRecordExporter()  # type: ignore[no-untyped-call]
+        self.provider = LoggerProvider(resource=Resource.create({"service.name": service}))
+        self.provider.add_log_record_processor(SimpleLogRecordProcessor(self.exporter))
+
+    def records(self) -> list[Any]:
+        """The SDK log records emitted so far (``.log_record`` holds the fields)."""
+        return [item.log_record for item in self.exporter.get_finished_logs()]
 
     def shutdown(self) -> None:
         """Shut the provider down."""

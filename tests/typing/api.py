@@ -14,10 +14,25 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 import structlog
 
 import tracelog
+from tracelog.bridge import Bridge, severity
+from tracelog.collector import OtlpReceiver
 from tracelog.redact import Redactor
-from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceContextFilter
-from tracelog.structlog import BoundLogger, JsonRenderer, add_trace_context
-from tracelog.testing import SpanRecorder, capture_lines
+from tracelog.stdlib import (
+    JsonFormatter,
+    JsonStreamHandler,
+    OtelLogHandler,
+    SpanEventHandler,
+    TraceContextFilter,
+)
+from tracelog.structlog import (
+    BoundLogger,
+    JsonRenderer,
+    OtelLogEmitter,
+    SpanEventRecorder,
+    add_trace_context,
+    capture_trace_context,
+)
+from tracelog.testing import LogRecorder, SpanRecorder, capture_lines
 from tracelog.web import AsgiTraceContextMiddleware, TraceContextMiddleware, extract_context
 
 
@@ -94,3 +109,31 @@ def web() -> None:
         {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
     )
     del ctx
+
+
+def logs_in_traces() -> None:
+    tracelog.configure(span_events=True)
+    tracelog.configure(span_events=True, otel_logs=True, bridge_level="WARNING")
+    logs = LogRecorder(service="checkout")
+    tracelog.configure(otel_logs=True, logger_provider=logs.provider)
+    logging.getLogger().addHandler(SpanEventHandler())
+    logging.getLogger().addHandler(
+        SpanEventHandler("ERROR", record_exception=False, set_error_status=False)
+    )
+    logging.getLogger().addHandler(OtelLogHandler(logger_provider=logs.provider))
+    structlog.configure(
+        processors=[
+            capture_trace_context,
+            SpanEventRecorder(),
+            OtelLogEmitter(logger_provider=logs.provider),
+            JsonRenderer(),
+        ],
+    )
+    bridge = Bridge(span_events=True, otel_logs=False, level="INFO")
+    bridge.emit(0.0, 20, "INFO", "app", "message", tracelog.current_trace_context(), {"k": 1})
+    number, text = severity(30, "WARNING")
+    del number, text
+    with OtlpReceiver() as receiver:
+        url: str = receiver.url
+        spans: list[dict[str, object]] = receiver.spans
+        del url, spans

@@ -1,0 +1,314 @@
+"""The real wire: official OTLP/HTTP exporters against tracelog's local receiver."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.exporter.otlp.proto.http import Compression
+from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+import tracelog
+from tracelog import render
+from tracelog.collector import OtlpReceiver
+from tracelog.stdlib import OtelLogHandler
+from tracelog.testing import capture_lines
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as rec:
+        yield rec
+
+
+class Pipeline:
+    """Private SDK providers exporting over OTLP/HTTP to *url* (never the global ones)."""
+
+    def __init__(self, url: str, service: str = "checkout", **exporter: Any) -> None:
+        resource = Resource.create({"service.name": service})
+        self.tracer_provider = TracerProvider(resource=resource)
+        self.tracer_provider.add_span_processor(
+            SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{url}/v1/traces", **exporter))
+        )
+        self.logger_provider = LoggerProvider(resource=resource)
+        self.logger_provider.add_log_record_processor(
+            SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{url}/v1/logs", **exporter))
+        )
+        self.tracer = self.tracer_provider.get_tracer("checkout")
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.logger_provider.shutdown()
+
+
+def post(url: str, body: bytes, content_type: str = "application/x-protobuf") -> int:
+    request = urllib.request.Request(  # noqa: S310 - a fixed http:// URL on 127.0.0.1
+        url, data=body, headers={"Content-Type": content_type}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+class TestOtlpRoundTrip:
+    def test_one_request_agrees_everywhere(self, receiver) -> None:
+        """Lines, span events and exported log records of one request share ids; errors show."""
+        pipe = Pipeline(receiver.url)
+        with (
+            capture_lines(
+                span_events=True, otel_logs=True, logger_provider=pipe.logger_provider
+            ) as lines,
+            pipe.tracer.start_as_current_span("POST /checkout"),
+        ):
+            tracelog.get_logger("checkout").info("order placed", order_id="A-1001")
+            with pipe.tracer.start_as_current_span("charge card"):
+                logging.getLogger("payments").warning("card declined", extra={"retry": 1})
+                try:
+                    raise RuntimeError("gateway timeout")  # noqa: TRY301
+                except RuntimeError:
+                    tracelog.get_logger("payments").exception("charge failed")
+        pipe.shutdown()
+
+        lines.refresh()
+        span_of_line = {line["message"]: line["spanId"] for line in lines}
+        trace_ids = {line["traceId"] for line in lines}
+        assert 1 == len(trace_ids)
+        (trace_id,) = trace_ids
+
+        spans = {span["name"]: span for span in receiver.spans}
+        assert {"POST /checkout", "charge card"} == set(spans)
+        assert {trace_id} == {span["trace_id"] for span in receiver.spans}
+        assert {trace_id} == {log["trace_id"] for log in receiver.logs}
+        assert {"checkout"} == {span["service"] for span in receiver.spans}
+
+        event_span = {
+            event["name"]: span["span_id"]
+            for span in receiver.spans
+            for event in span["events"]
+            if event["name"] != "exception"
+        }
+        log_span = {log["body"]: log["span_id"] for log in receiver.logs}
+        assert span_of_line == event_span == log_span
+        assert spans["POST /checkout"]["span_id"] == span_of_line["order placed"]
+        assert spans["charge card"]["span_id"] == span_of_line["card declined"]
+        assert spans["charge card"]["parent_span_id"] == spans["POST /checkout"]["span_id"]
+
+        child = spans["charge card"]
+        exception = next(e for e in child["events"] if e["name"] == "exception")
+        assert ("RuntimeError", "gateway timeout") == (
+            exception["attributes"]["exception.type"],
+            exception["attributes"]["exception.message"],
+        )
+        assert {"code": "ERROR", "message": "charge failed"} == child["status"]
+
+        records = {log["body"]: log for log in receiver.logs}
+        assert ("WARN", 13, {"retry": 1}) == (
+            records["card declined"]["severity_text"],
+            records["card declined"]["severity_number"],
+            records["card declined"]["attributes"],
+        )
+        assert "gateway timeout" == records["charge failed"]["attributes"]["exception.message"]
+        line_time = {line["message"]: line["timestamp"] for line in lines}
+        event_time = {e["name"]: e["time_unix_nano"] for s in receiver.spans for e in s["events"]}
+        assert event_time["order placed"] == records["order placed"]["time_unix_nano"]
+        assert line_time["order placed"][20:26] == f"{event_time['order placed'] // 1000:d}"[-6:]
+
+    def test_gzip_requests_decode(self, receiver) -> None:
+        """The exporters' gzip compression is decoded like a Collector would."""
+        pipe = Pipeline(receiver.url, compression=Compression.Gzip)
+        with pipe.tracer.start_as_current_span("zipped") as span:
+            span.add_event("inside", {"k": "v"})
+        pipe.shutdown()
+        ((name, events),) = [(s["name"], s["events"]) for s in receiver.spans]
+        assert ("zipped", [{"inside": {"k": "v"}}]) == (
+            name,
+            [{e["name"]: e["attributes"]} for e in events],
+        )
+
+
+class TestReceiver:
+    def test_rejects_what_is_not_otlp_protobuf(self, receiver) -> None:
+        """Unknown paths get 404, JSON gets 415, garbage 400; nothing is stored."""
+        assert 404 == post(f"{receiver.url}/v1/nope", b"")
+        assert 415 == post(f"{receiver.url}/v1/traces", b"{}", "application/json")
+        assert 400 == post(f"{receiver.url}/v1/logs", b"\xff\xff\xff")
+        assert ([], []) == (receiver.spans, receiver.logs)
+
+    def test_deflate_body(self, receiver) -> None:
+        """A deflate-encoded body decodes too."""
+        request = ExportTraceServiceRequest()
+        request.resource_spans.add().scope_spans.add().spans.add(name="deflated")
+        req = urllib.request.Request(  # noqa: S310
+            f"{receiver.url}/v1/traces",
+            data=zlib.compress(request.SerializeToString()),
+            headers={"Content-Type": "application/x-protobuf", "Content-Encoding": "deflate"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
+            assert 200 == response.status
+        assert ["deflated"] == [span["name"] for span in receiver.spans]
+        assert {"none": {"spans": 1, "span_events": 0, "logs": 0, "services": []}} == (
+            receiver.summary()["traces"]
+        )
+
+    def test_metrics_accepted_and_counted(self, receiver) -> None:
+        """/v1/metrics is accepted (so a full SDK setup does not retry) and only counted."""
+        assert 200 == post(f"{receiver.url}/v1/metrics", b"")
+        assert 1 == receiver.summary()["requests"]["/v1/metrics"]
+
+    def test_values_of_every_kind(self, receiver) -> None:
+        """Attribute values of every OTLP kind decode to plain Python values."""
+        request = ExportTraceServiceRequest()
+        span = request.resource_spans.add().scope_spans.add().spans.add()
+        span.trace_id, span.span_id, span.name = b"\x01" * 16, b"\x02" * 8, "kinds"
+        attrs = span.attributes
+        attrs.add(key="s").value.string_value = "x"
+        attrs.add(key="b").value.bool_value = True
+        attrs.add(key="i").value.int_value = 3
+        attrs.add(key="d").value.double_value = 0.5
+        attrs.add(key="raw").value.bytes_value = b"\x0a"
+        arr = attrs.add(key="a").value.array_value
+        arr.values.add().int_value = 1
+        kv = attrs.add(key="kv").value.kvlist_value.values.add(key="inner")
+        kv.value.string_value = "y"
+        attrs.add(key="empty")
+        body = gzip.compress(request.SerializeToString())
+        req = urllib.request.Request(  # noqa: S310
+            f"{receiver.url}/v1/traces",
+            data=body,
+            headers={"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310
+            assert 200 == response.status
+        (decoded,) = receiver.spans
+        expected = {
+            "s": "x",
+            "b": True,
+            "i": 3,
+            "d": 0.5,
+            "raw": "0a",
+            "a": [1],
+            "kv": {"inner": "y"},
+            "empty": None,
+        }
+        assert expected == decoded["attributes"]
+        assert (None, None) == (decoded["service"], decoded["parent_span_id"])
+
+    def test_wait_for_and_summary(self, receiver) -> None:
+        """wait_for reports whether the condition held; summary counts per trace."""
+        pipe = Pipeline(receiver.url)
+        handler = OtelLogHandler(logger_provider=pipe.logger_provider)
+        logger = logging.getLogger("summary")
+        logger.addHandler(handler)
+        try:
+            with pipe.tracer.start_as_current_span("one") as span:
+                span.add_event("e")
+                logger.warning("logged")
+        finally:
+            logger.removeHandler(handler)
+        pipe.shutdown()
+        assert receiver.wait_for(lambda r: len(r.spans) == 1)
+        assert not receiver.wait_for(lambda r: len(r.spans) == 2, timeout=0.01)
+        summary = receiver.summary()
+        trace_id = receiver.spans[0]["trace_id"]
+        assert {trace_id: {"spans": 1, "span_events": 1, "logs": 1, "services": ["checkout"]}} == (
+            summary["traces"]
+        )
+        assert ("OTLP/HTTP protobuf", 1, 1) == (summary["wire"], summary["spans"], summary["logs"])
+
+    def test_bad_port(self) -> None:
+        """A port outside 0-65535 is refused at construction."""
+        with pytest.raises(ValueError, match="0 to 65535"):
+            OtlpReceiver(port=70000)
+
+    def test_stop_twice_and_restart_free_port(self) -> None:
+        """stop() is idempotent and start() after construction picks a free port."""
+        rec = OtlpReceiver().start()
+        assert rec is rec.start()
+        assert rec.url.startswith("http://127.0.0.1:")
+        assert rec.port > 0
+        rec.stop()
+        rec.stop()
+
+
+@pytest.mark.slow
+class TestStandalone:
+    def test_runs_and_writes_summary(self, tmp_path) -> None:
+        """`python -m tracelog.collector` receives exports and writes a summary on SIGTERM."""
+        summary, dump = tmp_path / "summary.json", tmp_path / "dump.jsonl"
+        command = [sys.executable, "-m", "tracelog.collector", "--port", "0"]
+        command += ["--summary", str(summary), "--dump", str(dump)]
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+            try:
+                assert proc.stdout is not None
+                url = proc.stdout.readline().split()[-1]
+                pipe = Pipeline(url, service="standalone")
+                handler = OtelLogHandler(logger_provider=pipe.logger_provider)
+                logging.getLogger("standalone").addHandler(handler)
+                with pipe.tracer.start_as_current_span("standalone span"):
+                    logging.getLogger("standalone").warning("dumped")
+                logging.getLogger("standalone").removeHandler(handler)
+                pipe.shutdown()
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+        assert 0 == proc.returncode
+        data = render.loads(summary.read_bytes())
+        assert (1, 1) == (data["spans"], data["logs"])
+        span, log = [render.loads(line) for line in dump.read_bytes().splitlines()]
+        assert ("span", "standalone span", "standalone") == (
+            span["signal"],
+            span["name"],
+            span["service"],
+        )
+        assert ("log", "dumped", span["span_id"]) == (log["signal"], log["body"], log["span_id"])
+
+    def test_summary_to_stdout_after_duration(self) -> None:
+        """With --duration and no --summary the summary goes to stdout."""
+        out = subprocess.run(
+            [sys.executable, "-m", "tracelog.collector", "--port", "0", "--duration", "0.2"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.splitlines()
+        assert out[0].startswith("listening on http://127.0.0.1:")
+        assert {"spans": 0, "logs": 0} == {k: render.loads(out[1])[k] for k in ("spans", "logs")}
+
+    def test_busy_port_exits_2(self) -> None:
+        """A port already in use is one stderr line and exit status 2."""
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen()
+            port = sock.getsockname()[1]
+            proc = subprocess.run(
+                [sys.executable, "-m", "tracelog.collector", "--port", str(port)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+        assert 2 == proc.returncode
+        assert [f"tracelog.collector: cannot listen on 127.0.0.1:{port}"] == [
+            line.split(": [")[0] for line in proc.stderr.splitlines()
+        ]
