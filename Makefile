@@ -2,7 +2,9 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: test lint types pytest demo bench clean
+EXPORTER ?= otlp
+
+.PHONY: test lint types pytest demo quickstart bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +27,9 @@ pytest: $(VENV)/.installed
 test: lint types pytest
 
 demo: $(VENV)/.installed
+	$(BIN)/python examples/demo/run.py --exporter $(EXPORTER)
+
+quickstart: $(VENV)/.installed
 	$(BIN)/python examples/quickstart.py
 
 bench: $(VENV)/.installed

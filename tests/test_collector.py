@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import signal
 import socket
@@ -312,3 +313,89 @@ class TestStandalone:
         assert [f"tracelog.collector: cannot listen on 127.0.0.1:{port}"] == [
             line.split(": [")[0] for line in proc.stderr.splitlines()
         ]
+
+
+class TestZipkin:
+    def test_official_zipkin_exporter(self, receiver) -> None:
+        """Zipkin v2 JSON from the official exporter decodes with services and parent links."""
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+        from opentelemetry.trace import SpanKind, Status, StatusCode
+
+        ids = {}
+        for service in ("checkout", "payment"):
+            provider = TracerProvider(resource=Resource.create({"service.name": service}))
+            provider.add_span_processor(
+                SimpleSpanProcessor(ZipkinExporter(endpoint=f"{receiver.url}/api/v2/spans"))
+            )
+            ids[service] = provider
+        tracer = ids["checkout"].get_tracer("t")
+        payment_tracer = ids["payment"].get_tracer("t")
+        with (
+            tracer.start_as_current_span("POST /checkout", kind=SpanKind.SERVER) as root,
+            payment_tracer.start_as_current_span("POST /charge", kind=SpanKind.SERVER) as child,
+        ):
+            child.set_status(Status(StatusCode.ERROR, "card declined"))
+            child.add_event("declined")
+        assert receiver.wait_for(lambda r: len(r.spans) == 2)
+        by_name = {s["name"]: s for s in receiver.spans}
+        root_sc, child_sc = root.get_span_context(), child.get_span_context()
+        charge = by_name["POST /charge"]
+        assert (
+            format(child_sc.trace_id, "032x"),
+            format(child_sc.span_id, "016x"),
+            format(root_sc.span_id, "016x"),
+            "payment",
+        ) == (charge["trace_id"], charge["span_id"], charge["parent_span_id"], charge["service"])
+        assert "ERROR" == charge["status"]["code"]
+        assert by_name["POST /checkout"]["parent_span_id"] is None
+        assert "SERVER" == charge["kind"]
+        summary = receiver.summary()
+        assert "Zipkin v2 JSON" == summary["wire"]
+        assert {"checkout": 1, "payment": 1} == summary["spans_per_service"]
+        for provider in ids.values():
+            provider.shutdown()
+
+    @pytest.mark.parametrize(
+        ("body", "content_type", "status"),
+        [
+            (b"[]", "application/json", 202),
+            (b"{}", "application/json", 400),
+            (b"not json", "application/json", 400),
+            (b"[]", "application/x-protobuf", 415),
+            (b'[{"traceId": "zz", "id": 5}]', "application/json", 202),
+        ],
+    )
+    def test_bad_zipkin_bodies(self, receiver, body, content_type, status) -> None:
+        """Zipkin bodies that are not a list of spans are refused, never crash the receiver."""
+        assert status == post(f"{receiver.url}/api/v2/spans", body, content_type)
+
+
+class TestZipkinEvents:
+    def test_annotation_forms(self, receiver) -> None:
+        """OTel-style JSON annotations become named events; plain strings stay names."""
+        body = json.dumps(
+            [
+                {
+                    "traceId": "4bf92f3577b34da6",
+                    "id": "00f067aa0ba902b7",
+                    "name": "x",
+                    "timestamp": 1,
+                    "duration": 2,
+                    "annotations": [
+                        {"timestamp": 5, "value": '{"exception": {"exception.type": "E"}}'},
+                        {"timestamp": 6, "value": "cache miss"},
+                        {"timestamp": 7, "value": "{not json"},
+                        {"timestamp": 8, "value": '{"a": 1}'},
+                    ],
+                }
+            ]
+        ).encode()
+        assert 202 == post(f"{receiver.url}/api/v2/spans", body, "application/json")
+        (span,) = receiver.spans
+        assert "0000000000000000" + "4bf92f3577b34da6" == span["trace_id"]
+        assert [
+            ("exception", {"exception.type": "E"}),
+            ("cache miss", {}),
+            ("{not json", {}),
+            ("a", {"value": 1}),
+        ] == [(e["name"], e["attributes"]) for e in span["events"]]

@@ -16,6 +16,10 @@ Standalone (the demo's local collector)::
     python -m tracelog.collector --port 4318 --summary summary.json --dump received.jsonl
 
 OTLP/JSON bodies are refused with 415: the official exporters send protobuf.
+
+It also accepts Zipkin v2 JSON (``POST /api/v2/spans``, what
+``opentelemetry-exporter-zipkin-json`` and Zipkin's own clients send) and stores those
+spans in the same shape, so one receiver serves either wire.
 """
 
 from __future__ import annotations
@@ -55,6 +59,10 @@ if TYPE_CHECKING:
 __all__ = ["OtlpReceiver", "main"]
 
 _PROTOBUF = "application/x-protobuf"
+_JSON = "application/json"
+ZIPKIN_PATH = "/api/v2/spans"
+WIRES = {"/v1/traces": "OTLP/HTTP protobuf", "/v1/logs": "OTLP/HTTP protobuf",
+         ZIPKIN_PATH: "Zipkin v2 JSON"}  # fmt: skip
 _STATUS_CODES = {0: "UNSET", 1: "OK", 2: "ERROR"}
 _MAX_BODY = 64 * 1024 * 1024
 
@@ -128,6 +136,74 @@ def _log(record: LogRecord, service: str | None, scope: str) -> dict[str, Any]:
     }
 
 
+def _zipkin_id(value: object, length: int) -> str | None:
+    if not isinstance(value, str) or not value or len(value) > length:
+        return None
+    value = value.lower().zfill(length)  # 64-bit trace ids are the low half of a W3C id
+    return value if value.strip("0") and all(c in "0123456789abcdef" for c in value) else None
+
+
+def _zipkin_event(annotation: dict[str, Any]) -> dict[str, Any]:
+    # OpenTelemetry's Zipkin exporter writes an event as the annotation value
+    # '{"<name>": {<attributes>}}'; other clients write a plain string.
+    value = str(annotation.get("value", ""))
+    name: str = value
+    attributes: Any = {}
+    if value.startswith("{"):
+        try:
+            decoded = render.loads(value)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and len(decoded) == 1:
+            ((name, attributes),) = decoded.items()
+            attributes = attributes if isinstance(attributes, dict) else {"value": attributes}
+    return {
+        "name": name,
+        "time_unix_nano": int(annotation.get("timestamp") or 0) * 1000,
+        "attributes": attributes,
+    }
+
+
+def decode_zipkin(spans: object) -> list[dict[str, Any]]:
+    """Zipkin v2 JSON spans, in the same dict shape as OTLP spans.
+
+    Raises:
+        ValueError: if the body is not a list of span objects.
+    """
+    if not isinstance(spans, list) or not all(isinstance(s, dict) for s in spans):
+        raise ValueError("a Zipkin v2 body is a JSON list of spans")
+    out = []
+    for span in spans:
+        tags = span.get("tags") if isinstance(span.get("tags"), dict) else {}
+        start = int(span.get("timestamp") or 0) * 1000
+        error = tags.get("error")
+        status = tags.get("otel.status_code") or ("ERROR" if error is not None else "UNSET")
+        endpoint = span.get("localEndpoint") if isinstance(span.get("localEndpoint"), dict) else {}
+        out.append(
+            {
+                "trace_id": _zipkin_id(span.get("traceId"), 32),
+                "span_id": _zipkin_id(span.get("id"), 16),
+                "parent_span_id": _zipkin_id(span.get("parentId"), 16),
+                "name": span.get("name") or "",
+                "kind": span.get("kind"),
+                "service": endpoint.get("serviceName"),
+                "scope": tags.get("otel.scope.name", ""),
+                "start_time_unix_nano": start,
+                "end_time_unix_nano": start + int(span.get("duration") or 0) * 1000,
+                "status": {
+                    "code": status,
+                    "message": tags.get("otel.status_description") or error or "",
+                },
+                "attributes": dict(tags),
+                "events": [
+                    _zipkin_event(a) for a in span.get("annotations") or [] if isinstance(a, dict)
+                ],
+                "dropped_events_count": 0,
+            }
+        )
+    return out
+
+
 def decode_traces(request: ExportTraceServiceRequest) -> list[dict[str, Any]]:
     """The spans of one export request, as plain dicts with hex ids."""
     return [
@@ -154,14 +230,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         receiver = self.server.receiver
-        route = receiver.routes.get(self.path.split("?", 1)[0])
+        found = receiver.routes.get(self.path.split("?", 1)[0])
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if 0 < length <= _MAX_BODY else b""
-        if route is None:
+        if found is None:
             self._reply(HTTPStatus.NOT_FOUND, b"", "text/plain")
             return
-        if self.headers.get("Content-Type", _PROTOBUF).split(";")[0].strip() != _PROTOBUF:
-            self._reply(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, b"protobuf only", "text/plain")
+        media, route = found
+        if self.headers.get("Content-Type", media).split(";")[0].strip() != media:
+            self._reply(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, media.encode(), "text/plain")
             return
         try:
             body = _decompress(body, self.headers.get("Content-Encoding", ""))
@@ -169,7 +246,10 @@ class _Handler(BaseHTTPRequestHandler):
         except (DecodeError, OSError, EOFError, zlib.error, ValueError):
             self._reply(HTTPStatus.BAD_REQUEST, b"undecodable request", "text/plain")
             return
-        self._reply(HTTPStatus.OK, response, _PROTOBUF)
+        if media == _JSON:  # Zipkin answers 202 with no body
+            self._reply(HTTPStatus.ACCEPTED, b"", "text/plain")
+        else:
+            self._reply(HTTPStatus.OK, response, _PROTOBUF)
 
     def _reply(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
         self.send_response(status)
@@ -215,7 +295,7 @@ class OtlpReceiver:
     .. versionadded:: 0.1.0
     """
 
-    paths: ClassVar[tuple[str, ...]] = ("/v1/traces", "/v1/logs", "/v1/metrics")
+    paths: ClassVar[tuple[str, ...]] = ("/v1/traces", "/v1/logs", "/v1/metrics", ZIPKIN_PATH)
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
@@ -225,10 +305,11 @@ class OtlpReceiver:
         self.spans: list[dict[str, Any]] = []
         self.logs: list[dict[str, Any]] = []
         self.requests: dict[str, int] = dict.fromkeys(self.paths, 0)
-        self.routes: dict[str, Callable[[bytes], bytes]] = {
-            "/v1/traces": self._traces,
-            "/v1/logs": self._logs,
-            "/v1/metrics": self._metrics,
+        self.routes: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
+            "/v1/traces": (_PROTOBUF, self._traces),
+            "/v1/logs": (_PROTOBUF, self._logs),
+            "/v1/metrics": (_PROTOBUF, self._metrics),
+            ZIPKIN_PATH: (_JSON, self._zipkin),
         }
         self._changed = threading.Condition()
         self._server: _Server | None = None
@@ -290,6 +371,10 @@ class OtlpReceiver:
         self._store("/v1/logs", (), decode_logs(request))
         return ExportLogsServiceResponse().SerializeToString()
 
+    def _zipkin(self, body: bytes) -> bytes:
+        self._store(ZIPKIN_PATH, decode_zipkin(render.loads(body)), ())
+        return b""
+
     def _metrics(self, body: bytes) -> bytes:
         self._store("/v1/metrics", (), ())
         return b""
@@ -328,12 +413,17 @@ class OtlpReceiver:
                 item["services"].append(span["service"])
         for log in logs:
             entry(log["trace_id"])["logs"] += 1
+        wires = sorted({WIRES[path] for path, n in requests.items() if n and path in WIRES})
         return {
-            "wire": "OTLP/HTTP protobuf",
+            "wire": " + ".join(wires) or "nothing received",
             "url": self.url,
             "requests": requests,
             "spans": len(spans),
             "logs": len(logs),
+            "spans_per_service": {
+                service: sum(1 for s in spans if s["service"] == service)
+                for service in sorted({s["service"] or "?" for s in spans})
+            },
             "traces": traces,
         }
 
