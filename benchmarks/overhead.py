@@ -175,6 +175,51 @@ def ecs_logging_stdlib() -> Case | None:
     return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
 
 
+def otel_logs_bridge() -> Case:
+    """OpenTelemetry's own logs bridge: the SDK ``LoggingHandler`` emitting a LogRecord
+    per record through a LoggerProvider (to an exporter that drops it)."""
+    from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+    from opentelemetry.sdk._logs.export import (
+        LogRecordExporter,
+        LogRecordExportResult,
+        SimpleLogRecordProcessor,
+    )
+
+    class Drop(LogRecordExporter):
+        def export(self, batch: object) -> LogRecordExportResult:
+            return LogRecordExportResult.SUCCESS
+
+        def shutdown(self) -> None:
+            pass
+
+        def force_flush(self, timeout_millis: int = 30_000) -> bool:
+            return True
+
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(Drop()))
+    logger = isolated_logger("bench.otel", LoggingHandler(logger_provider=provider))
+    return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
+
+
+def ecs_logging_structlog() -> Case | None:
+    try:
+        import ecs_logging
+        import structlog
+    except ImportError:
+        return None
+    log = structlog.wrap_logger(
+        structlog.WriteLogger(devnull_text()),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            ecs_logging.StructlogFormatter(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        cache_logger_on_first_use=True,
+    )
+    return lambda: log.info("order placed", order_id="A-1001")
+
+
 def measure(cases: dict[str, Case], rounds: int, calls: int) -> dict[str, float]:
     samples: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
@@ -215,6 +260,8 @@ def main() -> int:
             "structlog OTel recipe": structlog_recipe,
             "python-json-logger + OTel injection": pythonjsonlogger_otel,
             "ecs-logging stdlib": ecs_logging_stdlib,
+            "ecs-logging structlog": ecs_logging_structlog,
+            "OTel logs bridge (SDK LoggingHandler)": otel_logs_bridge,
         }
         cases = {name: case for name, build in builders.items() if (case := build()) is not None}
         for fn in cases.values():  # warm caches

@@ -296,3 +296,27 @@ class TestStructlogEdges:
         assert _exc_info(True) is None  # no exception being handled
         err = ValueError("x")
         assert err is _exc_info((ValueError, err, None))[1]  # type: ignore[index]
+
+
+class TestFastContextRead:
+    def test_agrees_with_the_api(self, monkeypatch) -> None:
+        """The direct ContextVar read gives what trace.get_current_span() gives, and so
+        does the public fallback."""
+        from opentelemetry import context as otel_context
+        from opentelemetry import trace
+        from opentelemetry.trace.propagation import _SPAN_KEY
+
+        rec = SpanRecorder()
+        cases = []
+        cases.append((None, trace.get_current_span(), context._current_span()))
+        with rec.tracer.start_as_current_span("op"):
+            cases.append(("span", trace.get_current_span(), context._current_span()))
+        token = otel_context.attach(otel_context.set_value(_SPAN_KEY, "not a span"))
+        try:
+            cases.append(("junk", trace.get_current_span(), context._current_span()))
+            monkeypatch.setattr(context, "_read_context", None)
+            cases.append(("fallback", trace.get_current_span(), context._current_span()))
+        finally:
+            otel_context.detach(token)
+        for _, api, ours in cases:
+            assert api is ours

@@ -50,12 +50,13 @@ class LineEncoder:
         redact: True (default rules), False, or a :class:`~tracelog.redact.Redactor`.
     """
 
-    __slots__ = ("_fallback", "redactor", "schema", "service")
+    __slots__ = ("_fallback", "_head", "redactor", "schema", "service")
 
     def __init__(
         self, schema: str | Schema | None = None, service: str | None = None, redact: object = True
     ) -> None:
         self.schema = get_schema(schema)
+        self._head = self.schema.head_writer()
         if service is not None and (not isinstance(service, str) or not service.strip()):
             raise ValueError(f"service must be a non-empty string, not {service!r}")
         self.service = service
@@ -105,10 +106,15 @@ class LineEncoder:
             message = redactor.text(message)
         if len(message) > _MAX_STRING:
             message = render.coerce(message)
-        line = schema.head(ts, levelno, levelname, logger, message)
-        schema.add_service(line, self.service or resource_service or self._fallback)
-        if ctx is not None:
-            schema.add_trace(line, ctx)
+        line = self._head(
+            ts,
+            levelno,
+            levelname,
+            logger,
+            message,
+            self.service or resource_service or self._fallback,
+            ctx,
+        )
         if fields:
             reserved = schema.reserved
             coerce = render.coerce

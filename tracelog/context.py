@@ -12,11 +12,13 @@ in one place:
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry import context as _otel_context
 from opentelemetry import trace
 from opentelemetry.context import get_value
 
@@ -86,11 +88,34 @@ class TraceContext:
 _formatted: dict[int, tuple[Any, TraceContext]] = {}
 
 
+def _context_reader() -> Any:
+    # OTel's default runtime context keeps the current Context in one ContextVar. Reading
+    # it directly skips three Python-level calls on every log line; any other runtime
+    # context (OTEL_PYTHON_CONTEXT) goes through the public get_value().
+    runtime = getattr(_otel_context, "_RUNTIME_CONTEXT", None)
+    var = getattr(runtime, "_current_context", None)
+    return var.get if isinstance(var, contextvars.ContextVar) else None
+
+
+_read_context = _context_reader()
+# Span classes already seen to pass isinstance(span, trace.Span): an ABC check costs
+# more than the rest of the lookup, and a process has only a handful of span types.
+_span_types: set[type] = set()
+
+
 def _current_span() -> Any:
     if _SPAN_KEY is None:  # pragma: no cover
         return trace.get_current_span()
-    span = get_value(_SPAN_KEY)
-    return trace.INVALID_SPAN if span is None or not isinstance(span, trace.Span) else span
+    span = _read_context().get(_SPAN_KEY) if _read_context is not None else get_value(_SPAN_KEY)
+    if span is None:
+        return trace.INVALID_SPAN
+    kind = type(span)
+    if kind in _span_types:
+        return span
+    if isinstance(span, trace.Span):
+        _span_types.add(kind)
+        return span
+    return trace.INVALID_SPAN
 
 
 def _from_span_context(sc: Any) -> TraceContext | None:
@@ -186,7 +211,11 @@ def capture() -> tuple[TraceContext | None, str | None]:
     ctx = _from_span_context(span.get_span_context())
     if ctx is None:
         return None, _service_of(None)
-    return ctx, _service_of(getattr(span, "resource", None))
+    resource = getattr(span, "resource", None)
+    cached = _last_resource
+    if cached[0] is resource and cached[1] is not None:  # the usual case, without a call
+        return ctx, cached[1]
+    return ctx, _service_of(resource)
 
 
 # (resource, service.name) of the last lookup: resources are long-lived singletons, so an

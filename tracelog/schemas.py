@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from tracelog.context import TraceContext
 
@@ -65,31 +65,29 @@ _HEX = frozenset("0123456789abcdef")
 _LOW64 = (1 << 64) - 1
 
 
-class _Clock:
+def _clock(digits: int) -> Callable[[float], str]:
     """UTC ISO-8601 with a ``Z``; the date-time part is formatted once per second."""
+    scale = 10**digits
+    pattern = f"%s.%0{digits}dZ"
+    # One tuple in a one-slot list, swapped atomically, so threads never pair a second
+    # with another second's prefix.
+    last: list[tuple[int, str]] = [(-1, "")]
+    gmtime, strftime = time.gmtime, time.strftime
 
-    __slots__ = ("_digits", "_last")
-
-    def __init__(self, digits: int) -> None:
-        self._digits = digits
-        # One tuple, swapped atomically, so threads never pair a second with another
-        # second's prefix.
-        self._last: tuple[int, str] = (-1, "")
-
-    def __call__(self, ts: float) -> str:
+    def clock(ts: float) -> str:
         sec = int(ts)
-        last = self._last
-        if last[0] != sec:
-            last = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
-            self._last = last
+        cached = last[0]
+        if cached[0] != sec:
+            cached = (sec, strftime("%Y-%m-%dT%H:%M:%S", gmtime(sec)))
+            last[0] = cached
         # %-formatting a float with %d truncates, and is the cheapest spelling here.
-        if self._digits == 6:
-            return "%s.%06dZ" % (last[1], (ts - sec) * 1_000_000)  # noqa: UP031
-        return "%s.%03dZ" % (last[1], (ts - sec) * 1_000)  # noqa: UP031
+        return pattern % (cached[1], (ts - sec) * scale)
+
+    return clock
 
 
-_MICROS = _Clock(6)
-_MILLIS = _Clock(3)
+_MICROS = _clock(6)
+_MILLIS = _clock(3)
 
 
 def _hex(value: object, length: int) -> str | None:
@@ -183,6 +181,68 @@ class Schema:
     def add_service(self, line: dict[str, Any], service: str) -> None:
         """Write the service name."""
         line[self.service_key] = service
+
+    def head_writer(
+        self,
+    ) -> Callable[[float, int, str, str | None, str, str, TraceContext | None], dict[str, Any]]:
+        """A function writing head, service and trace fields: what every line starts with.
+
+        Built once per encoder. For layouts that only rename keys it is one flat function
+        with the keys bound in; layouts that override the writing methods get a function
+        calling them.
+        """
+        kind = type(self)
+        if not (
+            kind.head is Schema.head
+            and kind.add_service is Schema.add_service
+            and kind.add_trace is Schema.add_trace
+            and kind.timestamp is Schema.timestamp
+            and kind.level is Schema.level
+        ):
+            head, add_service, add_trace = self.head, self.add_service, self.add_trace
+
+            def generic(
+                ts: float,
+                levelno: int,
+                levelname: str,
+                logger: str | None,
+                message: str,
+                service: str,
+                ctx: TraceContext | None,
+            ) -> dict[str, Any]:
+                line = head(ts, levelno, levelname, logger, message)
+                add_service(line, service)
+                if ctx is not None:
+                    add_trace(line, ctx)
+                return line
+
+            return generic
+        ts_key, level_key, logger_key = self.timestamp_key, self.level_key, self.logger_key
+        message_key, service_key = self.message_key, self.service_key
+        trace_key, span_key, flags_key = self.trace_id_key, self.span_id_key, self.flags_key
+        clock, levels = _MICROS, _LOWER
+
+        def flat(
+            ts: float,
+            levelno: int,
+            levelname: str,
+            logger: str | None,
+            message: str,
+            service: str,
+            ctx: TraceContext | None,
+        ) -> dict[str, Any]:
+            line = {ts_key: clock(ts), level_key: levels.get(levelno) or levelname.lower()}
+            if logger:
+                line[logger_key] = logger
+            line[message_key] = message
+            line[service_key] = service
+            if ctx is not None:
+                line[trace_key] = ctx.trace_id
+                line[span_key] = ctx.span_id
+                line[flags_key] = ctx.trace_flags
+            return line
+
+        return flat
 
     def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
         """Write the trace fields of *ctx*."""

@@ -493,11 +493,11 @@ def _size(fields: dict[str, Any]) -> int:
     return 96 + sum(len(v) if type(v) is str else 16 for v in fields.values())
 
 
-def _structlog_contextvars_bound() -> bool:
-    # structlog registers every contextvar bind_contextvars() ever created; while there
-    # are none, merge_contextvars has nothing to merge and the fast path skips it.
-    registry = getattr(_structlog_contextvars, "_CONTEXT_VARS", None)
-    return registry is None or bool(registry)
+# structlog registers every contextvar bind_contextvars() ever created in this dict
+# (mutated in place); while it is empty merge_contextvars has nothing to merge and the
+# fast path skips the call. Without it (another structlog), always merge.
+_BOUND_CONTEXTVARS: Any = getattr(_structlog_contextvars, "_CONTEXT_VARS", None)
+_ALWAYS_MERGE = _BOUND_CONTEXTVARS is None
 
 
 class BoundLogger(BoundLoggerBase):
@@ -527,17 +527,19 @@ class BoundLogger(BoundLoggerBase):
                 return None
         context = self._context
         fields = {**context, **kw} if context else kw
-        if _structlog_contextvars_bound():
+        if _ALWAYS_MERGE or _BOUND_CONTEXTVARS:
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
         fields["event"] = event
         name = getattr(self._logger, "name", None)
         if sampler is not None:
             _write_sampled(sampler, decision, failed, ctx, service, name, levelno, fields)
-            return None
-        if ACTIVE.queue is not None:
+        elif ACTIVE.queue is not None:
             # Queue mode: everything that depends on the caller's thread is read now.
             _pin(fields)
-        _write(name, levelno, fields)
+            _write(name, levelno, fields)
+        else:
+            line = ACTIVE.renderer.render(name, levelno, fields)
+            (ACTIVE.sink or ACTIVE.get_sink()).write(line)
         return None
 
     def _log(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
