@@ -63,6 +63,25 @@ class LineEncoder:
         self.redactor = resolve_redactor(redact)
         self._fallback = fallback_service()
 
+    @classmethod
+    def from_options(
+        cls,
+        schema: str | Schema | None = None,
+        *,
+        service: str | None = None,
+        redact: object = True,
+        gcp_project: str | None = None,
+        datadog_full_trace_id: bool = False,
+    ) -> LineEncoder:
+        """The encoder a formatter or renderer builds from its constructor arguments."""
+        return cls(
+            get_schema(
+                schema, gcp_project=gcp_project, datadog_full_trace_id=datadog_full_trace_id
+            ),
+            service=service,
+            redact=redact,
+        )
+
     def encode(
         self,
         ts: float,

@@ -185,18 +185,15 @@ class JsonFormatter(OrjsonFormatter):
         **kwargs: Any,
     ) -> None:
         from tracelog._line import LineEncoder  # noqa: PLC0415
-        from tracelog.schemas import get_schema  # noqa: PLC0415
 
         super().__init__(*args, **kwargs)
-        if encoder is None:
-            encoder = LineEncoder(
-                get_schema(
-                    schema, gcp_project=gcp_project, datadog_full_trace_id=datadog_full_trace_id
-                ),
-                service=service,
-                redact=redact,
-            )
-        self.encoder = encoder
+        self.encoder = encoder or LineEncoder.from_options(
+            schema,
+            service=service,
+            redact=redact,
+            gcp_project=gcp_project,
+            datadog_full_trace_id=datadog_full_trace_id,
+        )
         # configure(span_events=/otel_logs=) puts its bridge here, as on structlog's
         # JsonRenderer: the line and the bridge share one capture and one field read.
         self.bridge = bridge
@@ -228,20 +225,17 @@ class JsonFormatter(OrjsonFormatter):
         )
         bridge = self.bridge
         if bridge is not None and not getattr(record, BRIDGED_ATTR, False):
-            try:
-                bridge.record(
-                    record.created,
-                    record.levelno,
-                    record.levelname,
-                    record.name,
-                    message,
-                    ctx,
-                    fields,
-                    exc_info,
-                    span,
-                )
-            except Exception as exc:
-                bridge.fail(exc)
+            bridge.emit(
+                record.created,
+                record.levelno,
+                record.levelname,
+                record.name,
+                message,
+                ctx,
+                fields,
+                exc_info,
+                span,
+            )
         return line
 
     def format(self, record: logging.LogRecord) -> str:
@@ -253,20 +247,17 @@ class JsonFormatter(OrjsonFormatter):
         if bridge is None:
             return
         setattr(record, BRIDGED_ATTR, True)
-        try:
-            message, fields, exc_info = record_parts(record)
-            bridge.record(
-                record.created,
-                record.levelno,
-                record.levelname,
-                record.name,
-                message,
-                getattr(record, TRACE_ATTR, None),
-                fields,
-                exc_info,
-            )
-        except Exception as exc:
-            bridge.fail(exc)
+        message, fields, exc_info = record_parts(record)
+        bridge.emit(
+            record.created,
+            record.levelno,
+            record.levelname,
+            record.name,
+            message,
+            getattr(record, TRACE_ATTR, None),
+            fields,
+            exc_info,
+        )
 
 
 class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -31,7 +31,7 @@ from tracelog._queue import QueuedEvent
 from tracelog.bridge import Bridge
 from tracelog.context import capture, capture_span
 from tracelog.sampling import BUFFER, DROP, KEEP, LogSampler
-from tracelog.schemas import DEFAULT, ExcInfo, Schema, get_schema
+from tracelog.schemas import DEFAULT, ExcInfo, Schema
 from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
@@ -156,15 +156,13 @@ class JsonRenderer:
         bridge: Bridge | None = None,
         _newline: bool = False,
     ) -> None:
-        if encoder is None:
-            encoder = LineEncoder(
-                get_schema(
-                    schema, gcp_project=gcp_project, datadog_full_trace_id=datadog_full_trace_id
-                ),
-                service=service,
-                redact=redact,
-            )
-        self.encoder = encoder
+        self.encoder = encoder or LineEncoder.from_options(
+            schema,
+            service=service,
+            redact=redact,
+            gcp_project=gcp_project,
+            datadog_full_trace_id=datadog_full_trace_id,
+        )
         # configure(span_events=/otel_logs=) puts its bridge here: both the fast path and
         # the processor chain render through this object, with the line's own context
         # and timestamp.
@@ -216,12 +214,7 @@ class JsonRenderer:
             ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info
         )
         if bridge and self.bridge is not None:
-            try:
-                self.bridge.record(
-                    ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span
-                )
-            except Exception as exc:
-                self.bridge.fail(exc)
+            self.bridge.emit(ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span)
         return line
 
     def render_deferred(self, logger_name: Any, levelno: int, event_dict: EventDict) -> bytes:
