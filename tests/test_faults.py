@@ -276,7 +276,9 @@ class TestConcurrency:
         rec = SpanRecorder()
         path = tmp_path / "direct.log"
         with path.open("a") as stream:
-            tracelog.configure(stream=stream)
+            # redact=False: a random 16-hex span id can be all digits and Luhn-valid, which
+            # redaction rightly takes for a card number; this test is about ids, not redaction.
+            tracelog.configure(stream=stream, redact=False)
 
             def work(n: int) -> None:
                 log, std = tracelog.get_logger("w"), logging.getLogger("w")
@@ -301,7 +303,9 @@ class TestConcurrency:
     def test_1000_asyncio_tasks(self, output) -> None:
         """1,000 tasks, each in its own span, never see another task's ids."""
         rec = SpanRecorder()
-        out = output()
+        # redact=False: a random 16-hex span id can be all digits and Luhn-valid, which
+        # redaction rightly takes for a card number; this test is about ids, not redaction.
+        out = output(redact=False)
         log = tracelog.get_logger("task")
 
         async def one(n: int) -> None:
