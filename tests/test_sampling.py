@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 import subprocess
 import sys
 import textwrap
-import threading
 from typing import Any
 
 import pytest
@@ -192,7 +190,6 @@ class TestDebugBuffer:
         out = output(buffer_debug=True)
         with recorder.tracer.start_as_current_span("root"):
             emit(framework, "debug", "before")
-            ctx = contextvars.copy_context()
 
             def worker() -> None:
                 try:
@@ -200,7 +197,7 @@ class TestDebugBuffer:
                 except ValueError:
                     emit(framework, "exception", "worker failed")
 
-            thread = threading.Thread(target=ctx.run, args=(worker,))
+            thread = tracelog.ContextThread(target=worker)  # carries the trace's context
             thread.start()
             thread.join()
         assert ["before", "worker failed"] == [x["message"] for x in messages(out)]
