@@ -72,6 +72,16 @@ class TestRecordLine:
         assert "parentSpanId" not in second
         assert "attributes" not in second
 
+    def test_unknown_service_is_left_out(self) -> None:
+        """A Resource without a real service name gives no service field, as for log lines."""
+        out = io.StringIO()
+        recorder = SpanRecorder(service="unknown_service:python")
+        recorder.provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(out)))
+        with recorder.tracer.start_as_current_span("op"):
+            pass
+        recorder.shutdown()
+        assert "service" not in render.loads(out.getvalue())
+
     def test_read_back(self) -> None:
         """SPAN_RECORD.read_record gives back what record() wrote."""
         line = render.loads(

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracelog import render
 from tracelog._line import resolve_redactor
-from tracelog.context import TraceContext
+from tracelog.context import TraceContext, _resource_service
 from tracelog.schemas import SPAN_RECORD
 from tracelog.sink import LineSink
 
@@ -98,7 +98,8 @@ class JsonLinesSpanExporter(SpanExporter):
         if redactor is not None:
             attributes = redactor.fields(attributes)
             message = redactor.text(message) if message else message
-        service = span.resource.attributes.get("service.name")
+        # The log lines' rule: a Resource name "unknown_service..." counts as no name.
+        service = _resource_service(span.resource)
         start = span.start_time or 0
         return SPAN_RECORD.record(
             trace_id=ids.trace_id,
@@ -106,7 +107,7 @@ class JsonLinesSpanExporter(SpanExporter):
             parent_span_id=format(parent.span_id, "016x") if parent is not None else None,
             name=span.name,
             kind=span.kind.name.lower(),
-            service=service if isinstance(service, str) else None,
+            service=service,
             start_ns=start,
             end_ns=span.end_time or start,
             status=_STATUS.get(status.status_code.name, status.status_code.name.lower()),
