@@ -78,3 +78,8 @@ class TestDemo:
             summary["collector"]["wire"]
         )
         assert trace_id in proc.stdout
+        # The CLI found the request again: grep and show succeeded, the HTML names it.
+        assert (0, 0) == (summary["grep_exit"], summary["show_exit"])
+        assert trace_id in Path(summary["html"]).read_text()
+        grep_section = proc.stdout.split("== tracelog grep")[1].split("== tracelog show")[0]
+        assert all(s in grep_section for s in ("checkout", "inventory", "payment"))

@@ -32,16 +32,23 @@ __all__ = [
     "OTEL",
     "RESERVED_TRACE_KEYS",
     "SCHEMA_NAMES",
+    "SPAN_RECORD",
     "XRAY",
     "DatadogSchema",
     "EcsSchema",
     "ExcInfo",
     "GcpSchema",
     "Schema",
+    "SpanRecord",
+    "SpanRecordSchema",
     "XRaySchema",
+    "all_readers",
     "datadog",
+    "datadog_span_id",
+    "datadog_trace_id",
     "gcp",
     "get_schema",
+    "xray_trace_id",
 ]
 
 ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -97,6 +104,39 @@ def _hex(value: object, length: int) -> str | None:
     if not _HEX.issuperset(value) or value == "0" * length:
         return None
     return value
+
+
+def datadog_trace_id(trace_id: str) -> str:
+    """Datadog's spelling of a trace id: the decimal of its low 64 bits.
+
+    Args:
+        trace_id: 32 hex digits (16 are taken as the low half already).
+
+    .. versionadded:: 0.1.0
+    """
+    return str(int(trace_id[-16:], 16))
+
+
+def datadog_span_id(span_id: str) -> str:
+    """Datadog's spelling of a 16-hex span id: its decimal.
+
+    .. versionadded:: 0.1.0
+    """
+    return str(int(span_id, 16))
+
+
+def xray_trace_id(trace_id: str) -> str:
+    """AWS X-Ray's spelling of a 32-hex trace id: ``1-<first 8 hex>-<remaining 24 hex>``.
+
+    .. versionadded:: 0.1.0
+    """
+    return f"1-{trace_id[:8]}-{trace_id[8:]}"
+
+
+def _iso_from_ns(ns: int) -> str:
+    # Integer arithmetic: a float of nanoseconds since 1970 has no microsecond to spare.
+    sec, rest = divmod(ns, 1_000_000_000)
+    return "%s.%06dZ" % (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)), rest // 1000)  # noqa: UP031
 
 
 def _exc_type_name(exc_type: type[BaseException]) -> str:
@@ -267,6 +307,17 @@ class Schema:
         """The span id of a parsed line as 16 lowercase hex, or None."""
         return _hex(line.get(self.span_id_key), 16)
 
+    def read_exception(self, line: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(type, message) of a parsed line's exception, or None."""
+        value = line.get(self.exception_key)
+        if not isinstance(value, dict):
+            return None
+        type_, message = value.get("type"), value.get("message")
+        return (
+            type_ if isinstance(type_, str) and type_ else "exception",
+            message if isinstance(message, str) else "",
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class OtelSchema(Schema):
@@ -340,6 +391,12 @@ class EcsSchema(Schema):
         line["error.type"] = type_
         line["error.message"] = message
         line["error.stack_trace"] = stack
+
+    def read_exception(self, line: Mapping[str, Any]) -> tuple[str, str] | None:
+        type_, message = line.get("error.type"), line.get("error.message")
+        if not isinstance(type_, str) or not type_:
+            return None
+        return type_, message if isinstance(message, str) else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +474,7 @@ class DatadogSchema(Schema):
     def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
         # Like ddtrace's log injection: the dd.* correlation keys appear only with a trace.
         line["dd.trace_id"] = ctx.trace_id if self.full_trace_id else datadog_trace_id(ctx.trace_id)
-        line["dd.span_id"] = str(int(ctx.span_id, 16))
+        line["dd.span_id"] = datadog_span_id(ctx.span_id)
         service = line.get(self.service_key)
         if service is not None:
             line["dd.service"] = service
@@ -436,16 +493,6 @@ class DatadogSchema(Schema):
     def read_span_id(self, line: Mapping[str, Any]) -> str | None:
         span = _decimal(line.get(self.span_id_key))
         return None if span is None else format(span, "016x")
-
-
-def datadog_trace_id(trace_id: str) -> str:
-    """Datadog's spelling of a 32-hex trace id: the decimal string of its low 64 bits."""
-    return str(int(trace_id[16:], 16))
-
-
-def xray_trace_id(trace_id: str) -> str:
-    """X-Ray's spelling of a 32-hex trace id: ``1-<first 8 hex>-<last 24 hex>``."""
-    return f"1-{trace_id[:8]}-{trace_id[8:]}"
 
 
 def _decimal(value: object) -> int | None:
@@ -479,11 +526,147 @@ class XRaySchema(Schema):
         return _hex(value[2:10] + value[11:], 32) if value[10] == "-" else None
 
 
+@dataclass(frozen=True, slots=True)
+class SpanRecord:
+    """One finished span as read back from a span record line.
+
+    ``start``/``end`` are the ISO-8601 strings as written; ``duration_ms`` is None when
+    the line has no number there.
+
+    .. versionadded:: 0.1.0
+    """
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str
+    service: str | None
+    start: str | None
+    end: str | None
+    duration_ms: float | None
+    status: str
+    status_message: str | None
+    attributes: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SpanRecordSchema(Schema):
+    """The span record: one JSON line per finished span, next to the log lines.
+
+    :class:`tracelog.export.JsonLinesSpanExporter` writes these lines and ``tracelog
+    show`` reads them back to draw the span tree, so the field names live here. The
+    trace and span ids use the ``default`` layout's keys (a record is found like any
+    default line); ``tracelog.record: "span"`` tells a record from a log line. The key
+    is reserved in every layout, so no log line can pose as a record.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str = "span"
+    record_key: str = "tracelog.record"
+    record_value: str = "span"
+    parent_key: str = "parentSpanId"
+    span_name_key: str = "name"
+    kind_key: str = "kind"
+    start_key: str = "start"
+    end_key: str = "end"
+    duration_key: str = "durationMs"
+    status_key: str = "status"
+    status_message_key: str = "statusMessage"
+    attributes_key: str = "attributes"
+
+    TRACE_KEYS: ClassVar[tuple[str, ...]] = ("traceId", "spanId", "parentSpanId", "tracelog.record")
+
+    def record(
+        self,
+        *,
+        trace_id: str,
+        span_id: str,
+        parent_span_id: str | None,
+        name: str,
+        kind: str,
+        service: str | None,
+        start_ns: int,
+        end_ns: int,
+        status: str,
+        status_message: str | None,
+        attributes: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """The record of one span as a dict, in this layout's key order."""
+        line: dict[str, Any] = {
+            self.record_key: self.record_value,
+            self.span_name_key: name,
+            self.kind_key: kind,
+        }
+        if service:
+            line[self.service_key] = service
+        line[self.trace_id_key] = trace_id
+        line[self.span_id_key] = span_id
+        if parent_span_id:
+            line[self.parent_key] = parent_span_id
+        line[self.start_key] = _iso_from_ns(start_ns)
+        line[self.end_key] = _iso_from_ns(end_ns)
+        line[self.duration_key] = round((end_ns - start_ns) / 1_000_000, 3)
+        line[self.status_key] = status
+        if status_message:
+            line[self.status_message_key] = status_message
+        if attributes:
+            line[self.attributes_key] = dict(attributes)
+        return line
+
+    def is_record(self, line: Mapping[str, Any]) -> bool:
+        """Whether a parsed line is a span record."""
+        return line.get(self.record_key) == self.record_value
+
+    def read_record(self, line: Mapping[str, Any]) -> SpanRecord | None:
+        """The span a record line describes, or None if it is no (valid) record."""
+        if not self.is_record(line):
+            return None
+        trace_id = self.read_trace_id(line)
+        span_id = self.read_span_id(line)
+        if trace_id is None or span_id is None:
+            return None
+
+        def text(key: str) -> str | None:
+            value = line.get(key)
+            return value if isinstance(value, str) else None
+
+        duration = line.get(self.duration_key)
+        attributes = line.get(self.attributes_key)
+        return SpanRecord(
+            trace_id=trace_id,
+            span_id=span_id,
+            parent_span_id=_hex(line.get(self.parent_key), 16),
+            name=text(self.span_name_key) or "",
+            kind=text(self.kind_key) or "",
+            service=text(self.service_key),
+            start=text(self.start_key),
+            end=text(self.end_key),
+            duration_ms=(
+                float(duration)
+                if isinstance(duration, int | float) and not isinstance(duration, bool)
+                else None
+            ),
+            status=text(self.status_key) or "unset",
+            status_message=text(self.status_message_key),
+            attributes=attributes if isinstance(attributes, dict) else {},
+        )
+
+
 # Every layout's trace keys are reserved in every layout: a user field "dd.trace_id" in a
 # default line would make a reader take it for the line's trace.
 RESERVED_TRACE_KEYS: frozenset[str] = frozenset(
     key
-    for cls in (Schema, OtelSchema, EcsSchema, GcpSchema, DatadogSchema, XRaySchema)
+    for cls in (
+        Schema,
+        OtelSchema,
+        EcsSchema,
+        GcpSchema,
+        DatadogSchema,
+        XRaySchema,
+        SpanRecordSchema,
+    )
     for key in cls.TRACE_KEYS
 )
 
@@ -499,6 +682,7 @@ DEFAULT = Schema()
 OTEL = OtelSchema()
 ECS = EcsSchema()
 XRAY = XRaySchema()
+SPAN_RECORD = SpanRecordSchema()
 
 SCHEMA_NAMES: tuple[str, ...] = ("default", "otel", "ecs", "gcp", "datadog", "xray")
 

@@ -196,8 +196,8 @@ def main() -> int:
         print(json.dumps(line, separators=(",", ":"))[:220])
 
     files = [str(log_dir / f"{s}.log") for s in settings.SERVICES]
-    banner(f"tracelog grep {trace_id} (the failed order {failed['order']})")
-    grep = tracelog_cli("grep", trace_id, *files)
+    banner(f"tracelog grep --pretty {trace_id} (the failed order {failed['order']})")
+    grep = tracelog_cli("grep", "--pretty", trace_id, *files)
     sys.stdout.write(grep.stdout)
     sys.stderr.write(grep.stderr)
 
@@ -207,10 +207,12 @@ def main() -> int:
         if args.out == ROOT / settings.LOG_DIR
         else log_dir / "failed-order.html"
     )
-    show = tracelog_cli("show", trace_id, *files, "--html", str(html))
+    show = tracelog_cli("show", trace_id, *files)
     sys.stdout.write(show.stdout)
     sys.stderr.write(show.stderr)
-    if html.exists():
+    html_run = tracelog_cli("show", trace_id, *files, "--html", str(html))
+    sys.stderr.write(html_run.stderr)
+    if html_run.returncode == 0 and html.exists():
         print(f"\nHTML waterfall: {html}")
 
     logged_by = {
@@ -229,7 +231,7 @@ def main() -> int:
         "pids": pids,
         "grep_exit": grep.returncode,
         "show_exit": show.returncode,
-        "html": str(html) if html.exists() else None,
+        "html": str(html) if html_run.returncode == 0 and html.exists() else None,
     }
     if receiver is not None:
         received = receiver.summary()

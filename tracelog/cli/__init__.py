@@ -1,22 +1,279 @@
-"""The ``tracelog`` command."""
+"""The ``tracelog`` command: find one request's log lines in any layout, with no backend.
+
+``tracelog grep`` prints a trace's lines (byte for byte, or ``--pretty``); ``tracelog
+show`` draws its waterfall in the terminal or as one HTML file. Both read plain or
+gzip files, directories with ``-r``, and stdin, and both match through the layouts in
+:mod:`tracelog.schemas`: a line matches when a layout reads the trace id from it, never
+because the id appears somewhere in its text.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+from typing import NoReturn
 
-USAGE = """usage: tracelog <command> [options]
+from tracelog.cli.ids import ID_FORMS, IdError, parse_span_id, parse_trace_id
 
-commands:
-  grep ID [FILE...]   print the log lines of one trace (coming soon)
-  show ID [FILE...]   draw the trace's waterfall from its logs (coming soon)
+__all__ = ["main"]
+
+_ID_HELP = "; ".join(f"{name}: {text}" for name, text in ID_FORMS.items())
+
+_MAIN_EPILOG = """\
+examples:
+  tracelog grep 4bf92f3577b34da6a3ce929d0e0e4736 app.log
+  tracelog grep --pretty 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 logs/*.gz
+  kubectl logs deploy/checkout | tracelog grep 11803532876627986230
+  tracelog show 1-4bf92f35-77b34da6a3ce929d0e0e4736 -r /var/log/shop
+  tracelog show --html trace.html 4bf92f3577b34da6a3ce929d0e0e4736 app.log
+
+Run 'tracelog grep --help' or 'tracelog show --help' for the options.
+"""
+
+_GREP_EPILOG = """\
+The ID may be written as a 32-hex trace id, a traceparent header, a Datadog decimal
+trace id (matches the low 64 bits), a GCP trace path or an X-Ray trace id; a 32-hex id
+also finds Datadog lines by their low 64 bits. Only lines that hold one of the id's
+spellings are parsed; such a line that is no JSON object is skipped and counted.
+
+Exit status: 0 if a line matched, 1 if none did, 2 on a usage error, an unreadable or
+truncated file, or (with --strict) a skipped line.
+
+examples:
+  tracelog grep 4bf92f3577b34da6a3ce929d0e0e4736 app.log
+  tracelog grep --pretty 11803532876627986230 -r logs/
+  tracelog grep -c projects/shop/traces/4bf92f3577b34da6a3ce929d0e0e4736 a.log b.log.gz
+  tracelog grep 4bf92f3577b34da6a3ce929d0e0e4736 --span 00f067aa0ba902b7 app.log | jq .
+"""
+
+_SHOW_EPILOG = """\
+Span records written by tracelog.export.JsonLinesSpanExporter give the span tree, names,
+durations and statuses; without them each span is drawn from its log lines alone.
+
+The trace URL template (--trace-url, or TRACELOG_TRACE_URL) may use {trace_id},
+{span_id}, {trace_id_dd}, {xray_trace_id} and {service}; {{ and }} are literal braces.
+
+examples:
+  tracelog show 4bf92f3577b34da6a3ce929d0e0e4736 app.log spans.log
+  tracelog show --html trace.html 4bf92f3577b34da6a3ce929d0e0e4736 -r logs/
+  tracelog show --trace-url 'http://localhost:16686/trace/{trace_id}' 4bf92f35...
 """
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``tracelog`` console script."""
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in {"-h", "--help"}:
-        sys.stdout.write(USAGE)
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line on stderr, exit status 2."""
+
+    commands: dict[str, argparse.ArgumentParser]
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: {message} (see '{self.prog} --help')\n")
+        sys.exit(2)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID", help="the trace id, in any accepted form")
+    parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="*",
+        default=[],
+        help="plain or gzip files; '-' or none: stdin",
+    )
+    parser.add_argument(
+        "--id-format",
+        choices=["auto", *ID_FORMS],
+        default="auto",
+        help=f"how ID is written (default: auto). {_ID_HELP}",
+    )
+    parser.add_argument(
+        "-r", "--recursive", action="store_true", help="read the files under directories"
+    )
+    parser.add_argument(
+        "--color",
+        "--colour",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour the readable views: always, never, or auto (a terminal; NO_COLOR off)",
+    )
+    parser.add_argument(
+        "-s",
+        "--no-messages",
+        action="store_true",
+        help="no messages about unreadable files and skipped lines (the exit status stays)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="a line that holds the id but is not JSON (or is binary) is an error: exit 2",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes a large plain file is split between (default: CPUs, at most 4)",
+    )
+
+
+def _command(
+    commands: argparse._SubParsersAction[_Parser],
+    name: str,
+    summary: str,
+    description: str,
+    epilog: str,
+) -> _Parser:
+    parser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(parser)
+    return parser
+
+
+def build_parser() -> _Parser:
+    """The ``tracelog`` argument parser."""
+    parser = _Parser(
+        prog="tracelog",
+        description="Find one request's log lines, in any tracelog layout, with no backend.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    grep = _command(
+        commands,
+        "grep",
+        "print the log lines of one trace",
+        "Print the log lines of one trace, byte for byte as they are in the input.",
+        _GREP_EPILOG,
+    )
+    grep.add_argument("--span", metavar="SPAN", help="only this span (16 hex or Datadog decimal)")
+    grep.add_argument(
+        "-H", "--with-filename", action="store_true", help="prefix each line with its file name"
+    )
+    mode = grep.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--pretty",
+        action="store_true",
+        help="aligned, readable lines: time, service, level, span, message, fields",
+    )
+    mode.add_argument("-c", "--count", action="store_true", help="print the number of lines")
+    mode.add_argument(
+        "-l", "--files-with-matches", action="store_true", help="print only names of files"
+    )
+    show = _command(
+        commands,
+        "show",
+        "draw the trace's waterfall from its logs (terminal or HTML)",
+        "Draw one trace as a waterfall: its spans, and each span's log lines.",
+        _SHOW_EPILOG,
+    )
+    show.add_argument("--html", metavar="OUT", help="write a self-contained HTML page to OUT")
+    show.add_argument(
+        "--trace-url",
+        metavar="TEMPLATE",
+        default=None,
+        help="link to the trace in a tracing UI (default: $TRACELOG_TRACE_URL)",
+    )
+    parser.commands = {"grep": grep, "show": show}
+    return parser
+
+
+def _run(argv: list[str]) -> int:
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Blame the subcommand, whose --help lists the options.
+        parser.commands.get(args.command, parser).error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+        )
+    if args.version:
+        import tracelog  # noqa: PLC0415
+
+        sys.stdout.write(f"tracelog {tracelog.__version__}\n")
         return 0
-    sys.stderr.write(USAGE)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        return 2
+    command = f"tracelog {args.command}"
+    try:
+        query = parse_trace_id(args.id, args.id_format)
+    except IdError as exc:
+        return _usage(command, str(exc))
+    span_id = None
+    if getattr(args, "span", None) is not None:
+        span_id = parse_span_id(args.span)
+        if span_id is None:
+            return _usage(
+                command, f"not a span id: {args.span!r}; expected 16 hex digits or a decimal"
+            )
+    if args.jobs is not None and args.jobs < 1:
+        return _usage(command, f"--jobs must be at least 1, not {args.jobs}")
+
+    from tracelog.cli.inputs import Session  # noqa: PLC0415
+    from tracelog.cli.scan import Matcher  # noqa: PLC0415
+
+    session = Session(
+        Matcher(query, span_id),
+        quiet=args.no_messages,
+        strict=args.strict,
+        jobs=args.jobs,
+    )
+    if args.command == "grep":
+        from tracelog.cli import grep  # noqa: PLC0415
+
+        return grep.run(args, session)
+    from tracelog.cli import show  # noqa: PLC0415
+    from tracelog.cli.links import TemplateError, TraceUrl  # noqa: PLC0415
+
+    template = args.trace_url
+    source = "--trace-url"
+    if template is None:
+        template = os.environ.get("TRACELOG_TRACE_URL", "").strip() or None
+        source = "TRACELOG_TRACE_URL"
+    url = None
+    if template is not None:
+        try:
+            url = TraceUrl(template)
+        except TemplateError as exc:
+            return _usage(command, f"bad {source} template: {exc}")
+    return show.run(args, session, query, url)
+
+
+def _usage(command: str, message: str) -> int:
+    from tracelog.cli.term import escape  # noqa: PLC0415
+
+    sys.stderr.write(f"{command}: {escape(message)}\n")
     return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tracelog`` console script; returns the exit status.
+
+    Never a traceback: a closed pipe (``tracelog grep ... | head -1``) ends the run
+    quietly, Ctrl-C exits 130, and anything unexpected is one line on stderr.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        status = _run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away: nothing more to say. Point stdout at /dev/null so the
+        # interpreter's own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:  # argparse's --help and usage errors
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None) * 2
+    except Exception as exc:  # pragma: no cover - a bug; still one line, not a traceback
+        sys.stderr.write(f"tracelog: internal error: {type(exc).__name__}: {exc}\n")
+        return 2
+    return status

@@ -1,0 +1,369 @@
+"""`tracelog show`: the waterfall in the terminal and as HTML, from logs and span records."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+import tracelog
+from tests.cli_support import Corpus, hex_ids, run_cli, write_corpus
+from tracelog.export import JsonLinesSpanExporter
+from tracelog.schemas import datadog_trace_id, xray_trace_id
+from tracelog.testing import SpanRecorder
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+HOSTILE = "<script>alert(1)</script>\x1b[2J\u202eevil"
+
+
+def fail(message: str) -> None:
+    raise ValueError(message)
+
+
+@dataclass
+class Shop:
+    """A checkout request logged with span records in one file."""
+
+    path: Path
+    trace_id: str
+    root: str
+    inventory: str
+    charge: str
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Shop:
+    """Two services' spans and logs written into one file, as a service would."""
+    checkout = SpanRecorder(service="checkout")
+    payments = SpanRecorder(service="payments")
+    path = tmp_path / "shop.log"
+    with path.open("w") as stream:
+        for rec in (checkout, payments):
+            rec.provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(stream)))
+        tracelog.configure(stream=stream, service="checkout")
+        log = tracelog.get_logger("checkout")
+        with checkout.tracer.start_as_current_span("GET /checkout", kind=SpanKind.SERVER) as root:
+            log.info("order placed", order_id="A-1001")
+            with checkout.tracer.start_as_current_span("reserve inventory") as inventory:
+                logging.getLogger("inventory").info("reserved", extra={"sku": "B-7"})
+            with payments.tracer.start_as_current_span("POST /charge") as charge:
+                logging.getLogger("payments").warning("card declined")
+                try:
+                    fail(HOSTILE)
+                except ValueError as exc:
+                    log.exception("charge failed")
+                    charge.record_exception(exc)
+                charge.set_status(Status(StatusCode.ERROR, "insufficient funds"))
+            log.info("order failed")
+        with checkout.tracer.start_as_current_span("another request"):
+            log.info("not this trace")
+        tracelog.shutdown()
+    checkout.shutdown()
+    payments.shutdown()
+    trace_id, root_id = hex_ids(root)
+    return Shop(path, trace_id, root_id, hex_ids(inventory)[1], hex_ids(charge)[1])
+
+
+def waterfall(stdout: bytes) -> list[str]:
+    """The waterfall rows without the time track (the first 48 columns at most)."""
+    rows = stdout.decode().splitlines()[3:]
+    return [re.sub(r"^[ █░·•]+ {2}", "", row) for row in rows]
+
+
+class TestTerminalWaterfall:
+    def test_span_tree_from_records_with_logs_inline(self, shop: Shop) -> None:
+        """Parents from span records; each span's lines under it in time order; errors marked."""
+        proc = run_cli("show", "--color=never", shop.trace_id, shop.path)
+        assert (0, b"") == (proc.returncode, proc.stderr)
+        head = proc.stdout.decode().splitlines()[0]
+        assert head.startswith(f"trace {shop.trace_id}  ·  3 span(s)  ·  5 log line(s)  ·  ")
+        assert head.endswith("  ·  checkout, payments")
+        rows = waterfall(proc.stdout)
+        shape = [re.sub(r"\s+", " ", re.sub(r"[\d.]+ (ms|s)\b", "T", row)).strip() for row in rows]
+        assert [
+            f"GET /checkout checkout server T {shop.root}",
+            "│ +T info order placed order_id=A-1001",
+            "│ +T info order failed",
+            f"├─ reserve inventory checkout internal T {shop.inventory}",
+            "│ +T info reserved sku=B-7",
+            f"└─ POST /charge payments internal T ERROR: insufficient funds {shop.charge}",
+            "+T warning card declined",
+            (
+                "+T error charge failed "
+                'exception="ValueError: <script>alert(1)</script>\\x1b[2J\\u202eevil"'
+            ),
+        ] == shape
+
+    def test_colour_highlights_errors_and_escapes_log_text(self, shop: Shop) -> None:
+        """--color=always paints the error span red; log text never carries raw escapes."""
+        proc = run_cli("show", "--color=always", shop.trace_id, shop.path)
+        text = proc.stdout.decode()
+        assert "\x1b[1;31mPOST /charge\x1b[0m" in text
+        plain = ANSI.sub("", text)
+        assert not set(plain) & {"\x1b", "\u202e"}
+
+    def test_spans_without_records_are_roots_in_order(self, shop: Shop, tmp_path: Path) -> None:
+        """Logs alone: one row per span, ordered by first line, bars from the lines."""
+        logs_only = tmp_path / "logs.log"
+        lines = shop.path.read_bytes().splitlines(keepends=True)
+        logs_only.write_bytes(b"".join(line for line in lines if b"tracelog.record" not in line))
+        proc = run_cli("show", shop.trace_id, logs_only)
+        rows = [r for r in waterfall(proc.stdout) if "(no span record)" in r]
+        assert [shop.root, shop.inventory, shop.charge] == [r.split()[-1] for r in rows]
+        assert all(not r.startswith(("├", "└")) for r in rows)
+        assert "3 span(s)  ·  5 log line(s)" in proc.stdout.decode().splitlines()[0]
+
+    def test_every_layout_in_one_waterfall(self, tmp_path: Path) -> None:
+        """Lines of one trace in all layouts (Datadog by low 64 bits) gather under two spans."""
+        recorder = SpanRecorder(service="checkout")
+        corpus: Corpus = write_corpus(tmp_path, recorder)
+        recorder.shutdown()
+        proc = run_cli("show", datadog_trace_id(corpus.trace_id), *corpus.paths())
+        head = proc.stdout.decode().splitlines()[0]
+        # Found by the low 64 bits, the full id is taken from the lines that carry it.
+        lines = 2 * len(corpus.files)
+        assert head.startswith(f"trace {corpus.trace_id}  ·  2 span(s)  ·  {lines} log line(s)")
+
+    def test_grep_pretty_shows_records_as_spans(self, shop: Shop) -> None:
+        """`grep --pretty` shows a span record in the same columns: start, service, span."""
+        proc = run_cli("grep", "--pretty", "--color=never", shop.trace_id, shop.path)
+        spans = [row.split("  ") for row in proc.stdout.decode().splitlines() if "  span  " in row]
+        shape = [[part.strip() for part in row[1:] if part.strip()] for row in spans]
+        assert [
+            ["checkout", "span", shop.inventory, "reserve inventory", "internal"],
+            [
+                "payments",
+                "span",
+                shop.charge,
+                "POST /charge",
+                "internal",
+                "ERROR: insufficient funds",
+            ],
+            ["checkout", "span", shop.root, "GET /checkout", "server"],
+        ] == [[p for p in row if not re.fullmatch(r"[\d.]+ (ms|s)", p)] for row in shape]
+
+    def test_the_example_files(self, tmp_path: Path) -> None:
+        """examples/trace_file.py's two services, two layouts: one waterfall, three spans."""
+        example = Path(__file__).parent.parent / "examples" / "trace_file.py"
+        made = subprocess.run(
+            [sys.executable, str(example), str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        trace_id = made.stdout.strip()
+        proc = run_cli("show", trace_id, tmp_path / "checkout.log", tmp_path / "payments.log")
+        rows = waterfall(proc.stdout)
+        names = [r for r in rows if "│" not in r[:3] and not r.lstrip().startswith("+")]
+        assert ["POST /checkout", "├─ reserve inventory", "└─ POST /charge"] == [
+            r.split("  ")[0] for r in names
+        ]
+        assert "ERROR: card declined" in names[2]
+
+    def test_no_lines_is_exit_1(self, shop: Shop) -> None:
+        """A trace with no lines in the input: one stderr line, exit 1."""
+        proc = run_cli("show", "ab" * 16, shop.path)
+        assert (1, b"", f"tracelog: no lines of trace '{'ab' * 16}' found\n".encode()) == (
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+        )
+
+
+class TestTraceUrl:
+    def test_link_at_the_top_with_every_placeholder(self, shop: Shop) -> None:
+        """--trace-url fills {trace_id} {span_id} {trace_id_dd} {xray_trace_id} {service}."""
+        template = "https://ui/{trace_id}/{span_id}/{trace_id_dd}/{xray_trace_id}/{service}?x={{y}}"
+        proc = run_cli("show", "--trace-url", template, shop.trace_id, shop.path)
+        tid = shop.trace_id
+        expected = (
+            f"link  https://ui/{tid}/{shop.root}/{datadog_trace_id(tid)}/{xray_trace_id(tid)}"
+            "/checkout?x={y}"
+        )
+        assert expected == proc.stdout.decode().splitlines()[1]
+
+    def test_env_var_and_flag(self, shop: Shop) -> None:
+        """TRACELOG_TRACE_URL is the default; --trace-url wins over it."""
+        env = {"TRACELOG_TRACE_URL": "http://localhost:16686/trace/{trace_id}"}
+        proc = run_cli("show", shop.trace_id, shop.path, env=env)
+        assert (
+            f"link  http://localhost:16686/trace/{shop.trace_id}"
+            == (proc.stdout.decode().splitlines()[1])
+        )
+        proc = run_cli("show", "--trace-url", "z/{trace_id}", shop.trace_id, shop.path, env=env)
+        assert f"link  z/{shop.trace_id}" == proc.stdout.decode().splitlines()[1]
+
+    @pytest.mark.parametrize(
+        ("template", "problem"),
+        [
+            ("http://x/{traceid}", "unknown placeholder {traceid}"),
+            ("http://x/{trace_id", "expected '}' before end of string"),
+            ("http://x/trace_id}", "Single '}' encountered in format string"),
+            ("http://x/{trace_id!r}", "unknown placeholder {trace_id!r}"),
+            ("http://x/{trace_id:>40}", "unknown placeholder {trace_id:>40}"),
+            ("http://x/{}", "unknown placeholder {}"),
+        ],
+    )
+    def test_bad_template_is_a_usage_error(self, template: str, problem: str) -> None:
+        """Unknown placeholders and unbalanced braces: exit 2, one line naming the valid ones."""
+        valid = "{trace_id}, {span_id}, {trace_id_dd}, {xray_trace_id}, {service}"
+        proc = run_cli("show", "--trace-url", template, "ab" * 16, "/dev/null")
+        assert (2, b"") == (proc.returncode, proc.stdout)
+        assert (
+            f"tracelog show: bad --trace-url template: {problem}; valid placeholders: {valid}\n"
+        ).encode() == proc.stderr
+
+    def test_bad_env_template_names_the_variable(self) -> None:
+        """A bad TRACELOG_TRACE_URL is a usage error that names the variable."""
+        proc = run_cli("show", "ab" * 16, "/dev/null", env={"TRACELOG_TRACE_URL": "{nope}"})
+        assert 2 == proc.returncode
+        assert proc.stderr.startswith(b"tracelog show: bad TRACELOG_TRACE_URL template: unknown")
+
+
+class _Page(HTMLParser):
+    """Elements and text of an HTML page, for structural assertions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+class TestHtml:
+    def test_self_contained_page_with_escaped_logs(self, shop: Shop, tmp_path: Path) -> None:
+        """One file, no external assets, links from the template, log text escaped."""
+        out = tmp_path / "trace.html"
+        template = "http://localhost:16686/trace/{trace_id}?uiFind={span_id}"
+        proc = run_cli("show", "--html", out, "--trace-url", template, shop.trace_id, shop.path)
+        assert (0, b"", f"tracelog: wrote {out}\n".encode()) == (
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+        )
+        page = _Page()
+        page.feed(out.read_text())
+        tags = [tag for tag, _ in page.tags]
+        assert 1 == tags.count("script")
+        assert not [a for _, a in page.tags if "src" in a or a.get("rel") == "stylesheet"]
+        hrefs = [a["href"] for tag, a in page.tags if tag == "a"]
+        base = f"http://localhost:16686/trace/{shop.trace_id}?uiFind="
+        assert [base + s for s in (shop.root, shop.root, shop.inventory, shop.charge)] == hrefs
+        text = "".join(page.text)
+        assert "ValueError: <script>alert(1)</script>\\x1b[2J\\u202eevil" in text
+        assert "\u202e" not in out.read_text()
+
+    def test_unwritable_output(self, shop: Shop, tmp_path: Path) -> None:
+        """An --html path that cannot be written: one stderr line, exit 2."""
+        out = tmp_path / "missing-dir" / "trace.html"
+        proc = run_cli("show", "--html", out, shop.trace_id, shop.path)
+        assert (2, f"tracelog: {out}: No such file or directory\n".encode()) == (
+            proc.returncode,
+            proc.stderr,
+        )
+
+
+def chromium() -> str:
+    """The Chromium binary, installing Debian's package when possible."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None and shutil.which("apt-get"):
+        subprocess.run(
+            ["apt-get", "install", "-y", "chromium"], capture_output=True, check=False, timeout=600
+        )
+        found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("Chromium is not installed and `apt-get install -y chromium` did not work")
+    return found
+
+
+def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
+    return subprocess.run(
+        [browser, *flags, *args], capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+@pytest.mark.slow
+class TestHtmlInChromium:
+    def test_real_browser_renders_spans_and_logs(self, shop: Shop, tmp_path: Path) -> None:
+        """Headless Chromium: the DOM holds every span and log line; a screenshot is drawn."""
+        browser = chromium()
+        out = tmp_path / "trace.html"
+        assert 0 == run_cli("show", "--html", out, shop.trace_id, shop.path).returncode
+        dom = headless(browser, tmp_path / "profile", "--dump-dom", out.as_uri()).stdout
+        page = _Page()
+        page.feed(dom)
+        text = " ".join(page.text)
+        for expected in (
+            "GET /checkout",
+            "reserve inventory",
+            "POST /charge",
+            "order placed",
+            "reserved",
+            "card declined",
+            "charge failed",
+            "ERROR: insufficient funds",
+        ):
+            assert expected in text
+        spans = [a.get("data-span-id") for tag, a in page.tags if tag == "section"]
+        assert [shop.root, shop.inventory, shop.charge] == spans
+        # The hostile message stayed text: still one script element, the page's own.
+        assert 1 == [tag for tag, _ in page.tags].count("script")
+        shot = tmp_path / "shot.png"
+        headless(
+            browser,
+            tmp_path / "profile",
+            f"--screenshot={shot}",
+            "--window-size=1200,700",
+            out.as_uri(),
+        )
+        data = shot.read_bytes()
+        assert b"\x89PNG\r\n\x1a\n" == data[:8]
+        assert (1200, 700) == struct.unpack(">II", data[16:24])
+        assert len(data) > 10_000  # drawn bars and text, not a blank page
+
+
+class TestWithTracer:
+    def test_use_span_ids_match_records(self, tmp_path: Path) -> None:
+        """A span known from a record and from lines is one span (ids read the same way)."""
+        rec = SpanRecorder(service="svc")
+        path = tmp_path / "one.log"
+        with path.open("w") as stream:
+            rec.provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(stream)))
+            tracelog.configure(stream=stream, schema="ecs")
+            with rec.tracer.start_as_current_span("op") as span:
+                tracelog.get_logger("x").info("hello")
+            tracelog.shutdown()
+        rec.shutdown()
+        trace_id, _ = hex_ids(span)
+        assert trace.get_current_span() is trace.INVALID_SPAN
+        rows = waterfall(run_cli("show", trace_id, path).stdout)
+        assert 2 == len(rows)
+        assert rows[0].startswith("op  svc  internal  ")

@@ -1,0 +1,138 @@
+"""``tracelog grep``: the lines of one trace, as they are or as a readable table."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from tracelog.cli.scan import StopScan
+from tracelog.cli.term import (
+    Colors,
+    LogView,
+    escape,
+    field_texts,
+    format_ms,
+    short_time,
+    use_color,
+)
+from tracelog.schemas import SPAN_RECORD
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from tracelog.cli.inputs import Session
+    from tracelog.schemas import Schema, SpanRecord
+
+    Emit = Callable[[memoryview, dict[str, Any], Schema], None]
+
+__all__ = ["pretty_line", "pretty_record", "run"]
+
+_NO_SPAN = "-" * 16
+
+
+def _head(time: str, service: str, level: str, span_id: str | None, colors: Colors) -> list[str]:
+    shown = escape(level or "-")
+    return [
+        colors.paint(f"{escape(short_time(time)) or '-':<23}", "2"),
+        colors.paint(f"{escape(service) or '-':<12}", "36"),
+        colors.level(f"{shown:<8}", level),
+        colors.paint(span_id or _NO_SPAN, "35"),
+    ]
+
+
+def pretty_line(view: LogView, colors: Colors) -> str:
+    """One aligned line: time, service, level, span, message, fields; all text escaped."""
+    message = escape(view.message)
+    parts = _head(view.time_text, view.service, view.level, view.span_id, colors)
+    parts.append(colors.paint(message, "1;31") if view.is_error else message)
+    return "  ".join(parts + field_texts(view, colors))
+
+
+def pretty_record(record: SpanRecord, colors: Colors) -> str:
+    """A span record in the same columns: its start, service, ``span``, id, name, kind,
+    duration and status."""
+    parts = _head(record.start or "", record.service or "", "span", record.span_id, colors)
+    failed = record.status.lower() == "error"
+    parts.append(colors.paint(escape(record.name), "1;31" if failed else "1"))
+    if record.kind:
+        parts.append(colors.paint(escape(record.kind), "2"))
+    if record.duration_ms is not None:
+        parts.append(format_ms(record.duration_ms))
+    if failed:
+        status = f"ERROR: {record.status_message}" if record.status_message else "ERROR"
+        parts.append(colors.paint(escape(status), "1;31"))
+    return "  ".join(parts)
+
+
+def run(args: argparse.Namespace, session: Session) -> int:
+    """Run ``tracelog grep`` over ``args.files``; return the exit status."""
+    out = sys.stdout.buffer
+    names = list(session.inputs(args.files, recursive=args.recursive))
+    prefix_names = args.with_filename or (len(names) > 1 and (args.count or args.recursive))
+    colors = Colors(use_color(args.color, sys.stdout))
+    found = False
+    for name in names:
+        label = escape("(standard input)" if name == "-" else name)
+        prefix = (colors.paint(label, "35") + ":").encode() if args.with_filename else b""
+        emit: Emit
+        if args.files_with_matches:
+            emit = _first_match
+        elif args.count:
+            emit = _ignore
+        elif args.pretty:
+            emit = _pretty(out, prefix, colors, follow=name == "-")
+        else:
+            emit = _plain(out, prefix, follow=name == "-")
+        tally = session.scan(name, emit)
+        found = found or tally.matched > 0
+        if args.files_with_matches:
+            if tally.matched:
+                out.write(label.encode() + b"\n")
+        elif args.count:
+            head = f"{label}:" if prefix_names else ""
+            out.write(f"{head}{tally.matched}\n".encode())
+        out.flush()
+    return session.finish(found=found)
+
+
+def _first_match(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
+    raise StopScan
+
+
+def _ignore(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
+    return None
+
+
+# A pipe may be a live stream (tail -f | tracelog grep ...): its matches go out at once.
+
+
+def _plain(out: BinaryIO, prefix: bytes, *, follow: bool) -> Emit:
+    write = out.write
+    flush = out.flush
+
+    def emit(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
+        if prefix:
+            write(prefix)
+        write(line)
+        write(b"\n")
+        if follow:
+            flush()
+
+    return emit
+
+
+def _pretty(out: BinaryIO, prefix: bytes, colors: Colors, *, follow: bool) -> Emit:
+    write = out.write
+
+    def emit(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
+        record = SPAN_RECORD.read_record(obj)
+        if record is not None:
+            text = pretty_record(record, colors)
+        else:
+            text = pretty_line(LogView.of(obj, schema), colors)
+        write(prefix + text.encode("utf-8", "replace") + b"\n")
+        if follow:
+            out.flush()
+
+    return emit

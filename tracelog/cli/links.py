@@ -1,0 +1,68 @@
+"""Trace URL templates: from a trace id to the page of a tracing UI.
+
+``--trace-url`` (or ``TRACELOG_TRACE_URL``) is a ``str.format`` template with these
+placeholders; ``{{`` and ``}}`` stand for literal braces. Datadog's and X-Ray's spellings
+come from :mod:`tracelog.schemas`, the one place that writes them.
+"""
+
+from __future__ import annotations
+
+import string
+from urllib.parse import quote
+
+from tracelog.schemas import datadog_trace_id, xray_trace_id
+
+__all__ = ["PLACEHOLDERS", "TemplateError", "TraceUrl"]
+
+PLACEHOLDERS: dict[str, str] = {
+    "trace_id": "the trace id, 32 hex",
+    "span_id": "the span id, 16 hex",
+    "trace_id_dd": "Datadog's decimal of the low 64 bits",
+    "xray_trace_id": "the X-Ray spelling, 1-<8 hex>-<24 hex>",
+    "service": "the service name, URL-quoted",
+}
+_VALID = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+
+
+class TemplateError(ValueError):
+    """A template with an unknown placeholder or unbalanced braces (a usage error)."""
+
+
+class TraceUrl:
+    """A checked trace URL template.
+
+    Args:
+        template: e.g. ``http://localhost:16686/trace/{trace_id}``.
+
+    Raises:
+        TemplateError: naming the valid placeholders.
+    """
+
+    __slots__ = ("template", "uses_span")
+
+    def __init__(self, template: str) -> None:
+        try:
+            parts = list(string.Formatter().parse(template))
+        except ValueError as exc:
+            raise TemplateError(f"{exc}; valid placeholders: {_VALID}") from None
+        used = set()
+        for _, field, spec, conversion in parts:
+            if field is None:
+                continue
+            if field not in PLACEHOLDERS or spec or conversion:
+                shown = "{" + field + (f"!{conversion}" if conversion else "")
+                shown += (f":{spec}" if spec else "") + "}"
+                raise TemplateError(f"unknown placeholder {shown}; valid placeholders: {_VALID}")
+            used.add(field)
+        self.template = template
+        self.uses_span = "span_id" in used
+
+    def render(self, trace_id: str, span_id: str | None = None, service: str | None = None) -> str:
+        """The URL for a trace (and span, and service; missing ones become empty)."""
+        return self.template.format(
+            trace_id=trace_id,
+            span_id=span_id or "",
+            trace_id_dd=datadog_trace_id(trace_id),
+            xray_trace_id=xray_trace_id(trace_id),
+            service=quote(service or "", safe=""),
+        )
