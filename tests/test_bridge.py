@@ -863,3 +863,26 @@ class TestThreads:
         for span in recorder.finished():
             assert {span.name} == {e.name.split()[0] for e in span.events}
             assert 40 == len(span.events)
+
+
+class TestBridgeRedactsAnyValue:
+    def test_repr_and_dataclass_secrets(self, recorder, output) -> None:
+        """A secret inside an object's repr or a dataclass never reaches a span event."""
+        import dataclasses
+
+        @dataclasses.dataclass
+        class Creds:
+            user: str
+            password: str
+
+        class Req:
+            def __repr__(self) -> str:
+                return "Req(token=s3cr3t-value)"
+
+        output(span_events=True)
+        with recorder.tracer.start_as_current_span("op"):
+            tracelog.get_logger("x").info("m", creds=Creds("bob", "hunter2"), req=Req())
+        (span,) = recorder.finished()
+        text = repr(dict(span.events[0].attributes))
+        assert "hunter2" not in text
+        assert "s3cr3t-value" not in text

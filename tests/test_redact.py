@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -155,3 +159,74 @@ class TestNeverLeaks:
         assert 2 == len(out.raw())
         assert SECRET not in raw
         assert re.search(r"\[REDACTED\]", raw)
+
+
+@dataclasses.dataclass
+class Creds:
+    user: str
+    password: str
+
+
+class Request:
+    def __repr__(self) -> str:
+        return "Req(headers={'Authorization': 'Bearer abc.def.ghi'})"
+
+
+class TestReviewFindings:
+    @pytest.mark.parametrize(
+        ("value", "secret"),
+        [
+            (Creds("bob", "hunter2"), "hunter2"),
+            (b"password=hunter2", "hunter2"),
+            ({"token=s3cr3t"}, "s3cr3t"),
+            (Request(), "abc.def.ghi"),
+            (("x", {"api_key": "k-9"}), "k-9"),
+        ],
+    )
+    def test_secrets_inside_any_value(self, framework, output, value, secret) -> None:
+        """Dataclasses, bytes, sets and reprs are redacted after they become JSON."""
+        out = output()
+        emit(framework, "warning", "m", v=value)
+        raw = out.buffer.getvalue()
+        assert secret not in raw
+        assert "[REDACTED]" in raw
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("classname=OrderService", "classname=OrderService"),
+            ("pwd=x1", f"pwd={REDACTED}"),
+            ("ssn_last4: 1234", f"ssn_last4: {REDACTED}"),
+            ("pwdfile=/etc/x", "pwdfile=/etc/x"),
+        ],
+    )
+    def test_short_words_stand_alone_in_text(self, text, expected) -> None:
+        """pwd/cvv/ssn pairs are redacted only as whole words, as for keys."""
+        assert expected == R.text(text)
+
+    def test_long_text_is_linear(self) -> None:
+        """A megabyte with a ':' and no URL finishes (the URL rule was quadratic)."""
+        code = (
+            "from tracelog.redact import Redactor\n"
+            "r = Redactor()\n"
+            "print(len(r.text('ValueError: ' + 'x' * 1_000_000)))\n"
+            "print(len(r.text('a' * 500_000 + '://' + 'b' * 500_000)))\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        ).stdout.split()
+        assert ["1000012", "1000003"] == out
+
+    def test_huge_exception_is_cut(self, framework, output) -> None:
+        """A 10 MB exception message gives a line of bounded size, the stack's end kept."""
+        out = output()
+        try:
+            raise ValueError("password=hunter2 " + "x" * 10_000_000)  # noqa: TRY301
+        except ValueError:
+            emit(framework, "error", "failed", exc_info=True)
+        raw = out.buffer.getvalue()
+        assert len(raw) < 3 * 65536
+        exc = json.loads(raw)["exception"]
+        assert exc["message"].endswith("chars]")
+        assert exc["stacktrace"].startswith("[truncated ")
+        assert "hunter2" not in raw

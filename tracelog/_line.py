@@ -121,10 +121,11 @@ class LineEncoder:
         # log call, and on these machines every avoided function call is ~0.1 us.
         schema = self.schema
         redactor = self.redactor
-        if redactor is not None and message not in redactor._clean:
-            message = redactor.text(message)
+        # Cut to size before redacting: the patterns' cost grows with the text.
         if len(message) > _MAX_STRING:
             message = render.coerce(message)
+        if redactor is not None and message not in redactor._clean:
+            message = redactor.text(message)
         line = self._head(
             ts,
             levelno,
@@ -147,7 +148,17 @@ class LineEncoder:
             for key, value in fields.items():
                 if type(key) is not str:
                     key = render.safe_str(key)  # noqa: PLW2901
+                # First make the value JSON-safe and cut to size (objects, dataclasses and
+                # bytes become dicts, lists and strings), then redact what it turned into:
+                # a secret inside a dataclass or a repr is found, and no pattern ever
+                # scans more than 64 KiB.
                 t = type(value)
+                if t is str:
+                    if len(value) > _MAX_STRING:
+                        value = coerce(value)  # noqa: PLW2901
+                elif t is not bool and t is not int and value is not None:
+                    value = coerce(value)  # noqa: PLW2901
+                    t = type(value)
                 if redactor is not None:
                     is_secret = known_keys.get(key)
                     if is_secret is None:
@@ -157,14 +168,8 @@ class LineEncoder:
                     elif t is str:
                         if value not in clean:
                             value = scan(value)  # noqa: PLW2901
-                    elif t is not int and t is not float and t is not bool and value is not None:
+                    elif t is dict or t is list:
                         value = walk(value)  # noqa: PLW2901
-                    t = type(value)
-                if t is str:
-                    if len(value) > _MAX_STRING:
-                        value = coerce(value)  # noqa: PLW2901
-                elif t is not bool and value is not None:
-                    value = coerce(value)  # noqa: PLW2901
                 if key in reserved or key in line:
                     if line.get(key) == value:
                         continue  # our own field, added earlier by add_trace_context
@@ -174,6 +179,7 @@ class LineEncoder:
                 line[key] = value
         if exc_info is not None:
             type_, text, stack = describe_exception(exc_info)
+            text, stack = render.coerce(text), render.truncate_head(stack)
             if redactor is not None:
                 text = redactor.text(text)
                 stack = redactor.text(stack)

@@ -20,12 +20,13 @@ from __future__ import annotations
 import atexit
 import logging
 import logging.handlers
-import os
 import queue
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from tracelog import _fork
+from tracelog.sampling import positive_int
 from tracelog.stdlib import MESSAGE_ATTR, JsonFormatter, TraceContextFilter, message_of
 
 if TYPE_CHECKING:
@@ -60,18 +61,11 @@ def _install_process_hooks() -> None:
             return
         _hooks_installed = True
     atexit.register(_stop_all)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _stop_all() -> None:
     for handler in list(_handlers):
         handler.stop()
-
-
-def _after_fork_in_child() -> None:
-    for handler in list(_handlers):
-        handler.after_fork_in_child()
 
 
 def write_item(target: JsonStreamHandler, item: Any) -> None:
@@ -125,10 +119,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         maxsize: int = DEFAULT_QUEUE_SIZE,
         block_timeout: float = DEFAULT_BLOCK_TIMEOUT,
     ) -> None:
-        if isinstance(maxsize, bool) or not isinstance(maxsize, int):
-            raise TypeError(f"queue_size must be an int, not {type(maxsize).__name__}")
-        if maxsize < 1:
-            raise ValueError(f"queue_size must be >= 1, not {maxsize}")
+        positive_int(maxsize, "queue_size")
         if block_timeout < 0:
             raise ValueError(f"block_timeout must be >= 0, not {block_timeout}")
         self.q: queue.Queue[Any] = queue.Queue(maxsize)
@@ -142,9 +133,11 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         self._overloaded = False
         self._drop_lock = threading.Lock()
         self.running = False
+        self.stopped = False
         self.listener = TracelogQueueListener(self, target)
         _handlers.add(self)
         _install_process_hooks()
+        _fork.register(self)
 
     def start(self) -> None:
         """Start the listener thread."""
@@ -156,9 +149,24 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         if self.running:
             self.running = False
             self.listener.stop()
+        # A call that saw `running` just before it turned False may have put its item
+        # behind the listener's stop sentinel. From here on such a caller drains the
+        # queue itself (see put()); what is already there is written now.
+        self.stopped = True
+        self._drain()
         self.report_drops()
 
-    def after_fork_in_child(self) -> None:
+    def _drain(self) -> None:
+        """Write whatever is still queued, directly, on this thread."""
+        while True:
+            try:
+                item = self.q.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:  # the stop sentinel
+                write_item(self.target, item)
+
+    def after_fork(self) -> None:
         """Forget the parent's queue, locks and thread; write synchronously from now on."""
         self.running = False
         self.q = self.queue = queue.Queue(self.maxsize)
@@ -197,6 +205,9 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
                 self.dropped += 1
                 self.dropped_total += 1
                 self._overloaded = True
+        else:
+            if self.stopped:
+                self._drain()
 
     def enqueue(self, record: logging.LogRecord) -> None:
         self.put(record)

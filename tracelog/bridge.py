@@ -27,7 +27,6 @@ Rules that live here, and why:
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -112,8 +111,7 @@ _EMPTY = Context()
 _NO_SPAN = trace.set_span_in_context(trace.INVALID_SPAN, _EMPTY)
 
 # Spans already reported as dropping events, keyed by (trace_id, span_id): one line each.
-_reported: dict[tuple[int, int], None] = {}
-_reported_lock = threading.Lock()
+_reported: dict[tuple[int, int], object] = {}
 _REPORTED_LIMIT = 4096
 _report_logger = logging.getLogger("tracelog")
 
@@ -347,10 +345,11 @@ class Bridge:
         token = _BUSY.set(True)
         try:
             redactor = self.redactor
-            if redactor is not None:
-                message = redactor.text(message)
+            # Cut to size first: the redaction patterns' cost grows with the text.
             if not message.isascii() or len(message) > _MAX_STRING:
                 message = render.safe_str(message)
+            if redactor is not None:
+                message = redactor.text(message)
             sec = int(ts)
             # The line prints microseconds, truncated: build the ns from the same digits
             # so the event's time and the line's time are one instant.
@@ -370,11 +369,15 @@ class Bridge:
                     elif redactor is None:
                         value = _attribute(value)  # noqa: PLW2901
                     elif type(value) is str:
-                        value = redactor.text(value)  # noqa: PLW2901
                         if not value.isascii() or len(value) > _MAX_STRING:
                             value = render.safe_str(value)  # noqa: PLW2901
+                        value = redactor.text(value)  # noqa: PLW2901
                     else:
+                        # Walk containers for secret keys, then scan what the value
+                        # became: an object's repr can hold a secret too.
                         value = _attribute(redactor.value(value))  # noqa: PLW2901
+                        if type(value) is str:
+                            value = redactor.text(value)  # noqa: PLW2901
                     attributes[field] = value
             exception = None if exc_info is None else self._exception(exc_info)
             if recording:
@@ -414,14 +417,11 @@ class Bridge:
 
     def _exception(self, exc_info: ExcInfo) -> dict[str, str]:
         type_, text, stack = describe_exception(exc_info)
+        text, stack = render.safe_str(text), render.truncate_head(render.safe_str(stack))
         redactor = self.redactor
         if redactor is not None:
             text, stack = redactor.text(text), redactor.text(stack)
-        return {
-            EXCEPTION_TYPE: type_,
-            EXCEPTION_MESSAGE: render.safe_str(text),
-            EXCEPTION_STACKTRACE: render.safe_str(stack),
-        }
+        return {EXCEPTION_TYPE: type_, EXCEPTION_MESSAGE: text, EXCEPTION_STACKTRACE: stack}
 
     def _add_error(
         self,
@@ -534,12 +534,15 @@ def _account_dropped(span: Any, dropped: int) -> None:
     span.set_attribute(DROPPED_EVENTS_ATTRIBUTE, dropped)
     sc = span.get_span_context()
     key = (sc.trace_id, sc.span_id)
-    with _reported_lock:
-        if key in _reported:
-            return
-        if len(_reported) >= _REPORTED_LIMIT:
-            _reported.clear()
-        _reported[key] = None
+    # setdefault is one atomic step: of two threads racing, one inserts its marker and
+    # the other finds it. No lock, so nothing for a fork() to leave held.
+    if key in _reported:
+        return
+    if len(_reported) >= _REPORTED_LIMIT:
+        _reported.clear()
+    marker = object()
+    if _reported.setdefault(key, marker) is not marker:
+        return
     limit = getattr(getattr(span, "_limits", None), "max_events", None)
     name = getattr(span, "name", None)
     # Through stdlib logging, so it is an ordinary tracelog JSON line on this span. We

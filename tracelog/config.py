@@ -16,8 +16,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from tracelog._line import LineEncoder
 from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
-from tracelog.sampling import LogSampler, SamplingStats
-from tracelog.schemas import SCHEMA_NAMES, Schema, get_schema
+from tracelog.sampling import LogSampler, SamplingStats, check_settings, positive_int
+from tracelog.schemas import SCHEMA_NAMES, Schema, gcp, get_schema
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceSamplingFilter
 
 if TYPE_CHECKING:
@@ -214,6 +214,19 @@ def configure(
 
     .. versionadded:: 0.1.0
     """
+    # Every argument is checked, whether or not its feature is on: a typo must fail here,
+    # not when someone turns the feature on in production.
+    datadog_full_trace_id = parse_bool(datadog_full_trace_id, "datadog_full_trace_id")
+    if gcp_project is not None:
+        gcp(gcp_project)
+    if bridge_level is not None:
+        parse_level(bridge_level)
+    check_settings(sample_orphans, buffer_lines, buffer_bytes, buffer_traces)
+    positive_int(queue_size, "queue_size")
+    if logger_provider is not None and not callable(getattr(logger_provider, "get_logger", None)):
+        raise TypeError(
+            f"logger_provider must be an OpenTelemetry LoggerProvider, not {logger_provider!r}"
+        )
     schema_obj = get_schema(
         schema if schema is not None else (_env("TRACELOG_SCHEMA") or "default"),
         gcp_project=gcp_project,

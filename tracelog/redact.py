@@ -122,8 +122,18 @@ class Redactor:
             self._custom = True
         # "word=value" / "word: value" for every key word, in any text.
         if normalised:
+            spellings = {w for w in words if w} | set(normalised)
+            long_words = sorted(re.escape(w) for w in spellings if len(_normalise(w)) > 3)
+            short_words = sorted(re.escape(w) for w in spellings if len(_normalise(w)) <= 3)
+            # As for keys: a long word may sit inside a longer name (db_password=...), a
+            # short one must stand alone (pwd=..., but not classname=...).
             alternation = "|".join(
-                sorted({re.escape(w) for w in words if w} | set(map(re.escape, normalised)))
+                [*long_words]
+                + (
+                    [rf"(?<![A-Za-z0-9])(?:{'|'.join(short_words)})(?![A-Za-z0-9])"]
+                    if short_words
+                    else []
+                )
             )
             self._pair_re: re.Pattern[str] | None = re.compile(
                 rf"(?i)((?:{alternation})[\w.-]*[\"']?\s*[=:]\s*)"
@@ -148,10 +158,21 @@ class Redactor:
             # token is not a card number.
             (re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), card),
             (
-                re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+(@)"),
+                # The scheme starts where a run of scheme characters starts and is at most
+                # 32 long: each run is tried once, not once per letter (which is
+                # quadratic in the length of the text).
+                re.compile(
+                    r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]+:)[^/\s@]+(@)"
+                ),
                 rf"\g<1>{r}\g<2>",
             ),
         ]
+
+    def _pair_value(self, match: re.Match[str]) -> str:
+        # Keep the key, the separator and any quotes: 'api_key': '[REDACTED]'.
+        value = match.group(2)
+        quote = value[0] if value[:1] in {'"', "'"} and len(value) > 1 else ""
+        return f"{match.group(1)}{quote}{self.replacement}{quote}"
 
     def is_secret_key(self, key: str) -> bool:
         """Whether a field named *key* holds a secret."""
@@ -178,7 +199,7 @@ class Redactor:
             for pattern, repl in self._value_rules:
                 out = pattern.sub(repl, out)
             if self._pair_re is not None:
-                out = self._pair_re.sub(rf"\g<1>{self.replacement}", out)
+                out = self._pair_re.sub(self._pair_value, out)
             if out != text:
                 return out
         if len(text) <= _CLEAN_MAX_LEN:

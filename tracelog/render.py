@@ -25,7 +25,16 @@ from typing import Any
 
 import orjson
 
-__all__ = ["MAX_DEPTH", "MAX_STRING", "coerce", "dumps", "loads", "safe_repr", "safe_str"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_STRING",
+    "coerce",
+    "dumps",
+    "loads",
+    "safe_repr",
+    "safe_str",
+    "truncate_head",
+]
 
 MAX_STRING = 64 * 1024
 MAX_DEPTH = 32
@@ -44,6 +53,14 @@ def _truncate(text: str) -> str:
     # The marker counts toward the limit, so truncating twice changes nothing.
     keep = MAX_STRING - 32
     return f"{text[:keep]}...[truncated {len(text) - keep} chars]"
+
+
+def truncate_head(text: str) -> str:
+    """Cut *text* to :data:`MAX_STRING`, keeping its end (a stack trace's useful part)."""
+    if len(text) <= MAX_STRING:
+        return text
+    keep = MAX_STRING - 32
+    return f"[truncated {len(text) - keep} chars]...{text[-keep:]}"
 
 
 def _clean_str(text: str) -> str:

@@ -29,6 +29,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tracelog import _fork
 from tracelog.context import TraceContext, is_finished, local_root_span
 
 if TYPE_CHECKING:
@@ -72,6 +73,40 @@ def parse_sample(sample: object) -> str | float | None:
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"sample ratio must be between 0 and 1, not {sample!r}")
     return ratio
+
+
+def positive_int(value: object, name: str) -> int:
+    """*value* if it is an int >= 1.
+
+    Raises:
+        TypeError: for another type.
+        ValueError: for a number < 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, not {value}")
+    return value
+
+
+def check_settings(
+    orphan_rate: object, buffer_lines: object, buffer_bytes: object, buffer_traces: object
+) -> float:
+    """Check the sampler's settings (``configure()`` does, even with sampling off).
+
+    Returns:
+        The orphan rate as a float.
+
+    Raises:
+        TypeError, ValueError: naming the bad setting.
+    """
+    rate = parse_sample(orphan_rate)
+    if not isinstance(rate, float):
+        raise TypeError(f"orphan_rate must be a ratio between 0 and 1, not {orphan_rate!r}")
+    positive_int(buffer_lines, "buffer_lines")
+    positive_int(buffer_bytes, "buffer_bytes")
+    positive_int(buffer_traces, "buffer_traces")
+    return rate
 
 
 def ratio_keeps(trace_id: str, bound: int) -> bool:
@@ -139,19 +174,7 @@ class LogSampler:
         buffer_traces: int = 1000,
     ) -> None:
         self.sample = parse_sample(sample)
-        rate = parse_sample(orphan_rate)
-        if not isinstance(rate, float):
-            raise TypeError(f"orphan_rate must be a ratio between 0 and 1, not {orphan_rate!r}")
-        self.orphan_rate = rate
-        for name, value in (
-            ("buffer_lines", buffer_lines),
-            ("buffer_bytes", buffer_bytes),
-            ("buffer_traces", buffer_traces),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, not {value}")
+        self.orphan_rate = check_settings(orphan_rate, buffer_lines, buffer_bytes, buffer_traces)
         self.bound = (
             round(self.sample * (_TRACE_ID_LIMIT + 1)) if isinstance(self.sample, float) else 0
         )
@@ -163,6 +186,11 @@ class LogSampler:
         self.stats = SamplingStats()
         self._decisions: dict[str, bool] = {}
         self._buffers: OrderedDict[str, _TraceBuffer] = OrderedDict()
+        self._lock = threading.Lock()
+        _fork.register(self)
+
+    def after_fork(self) -> None:
+        """In a forked child: replace a lock a vanished thread may hold."""
         self._lock = threading.Lock()
 
     # -- deciding ---------------------------------------------------------------------

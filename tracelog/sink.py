@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import io
 import os
+import select
+import stat
 import sys
 import threading
-import weakref
 from typing import IO, Any
+
+from tracelog import _fork
 
 __all__ = ["LineSink"]
 
@@ -33,27 +36,6 @@ def _diagnose(text: str) -> None:
         pass
 
 
-_sinks: weakref.WeakSet[LineSink] = weakref.WeakSet()
-_fork_hook = threading.Lock()
-_fork_hook_installed = False
-
-
-def _reinit_after_fork() -> None:
-    for sink in list(_sinks):
-        sink.after_fork()
-
-
-def _install_fork_hook() -> None:
-    # Lazily, on the first sink: importing tracelog registers nothing.
-    global _fork_hook_installed  # noqa: PLW0603
-    with _fork_hook:
-        if _fork_hook_installed:
-            return
-        _fork_hook_installed = True
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_reinit_after_fork)
-
-
 class LineSink:
     """Write complete lines (bytes ending in ``\\n``) to a text or binary stream.
 
@@ -65,7 +47,17 @@ class LineSink:
         TypeError: if *stream* has no ``write`` method.
     """
 
-    __slots__ = ("__weakref__", "_binary", "_fd", "_lock", "failed", "failing", "name", "stream")
+    __slots__ = (
+        "__weakref__",
+        "_atomic",
+        "_binary",
+        "_fd",
+        "_lock",
+        "failed",
+        "failing",
+        "name",
+        "stream",
+    )
 
     def __init__(self, stream: IO[Any] | None = None) -> None:
         if stream is None:
@@ -74,7 +66,9 @@ class LineSink:
             raise TypeError(f"stream must be a writable file object, not {stream!r}")
         self.stream = stream
         self.name = getattr(stream, "name", type(stream).__name__)
-        self._lock = threading.Lock()
+        # Re-entrant: a signal handler that logs while this thread writes must not
+        # deadlock on its own lock.
+        self._lock = threading.RLock()
         self.failed = 0
         self.failing = False
         self._binary = isinstance(stream, io.RawIOBase | io.BufferedIOBase)
@@ -85,12 +79,28 @@ class LineSink:
                 stream.flush()
             except Exception:
                 self._fd = None
-        _sinks.add(self)
-        _install_fork_hook()
+        self._atomic = self._atomic_size(self._fd)
+        _fork.register(self)
+
+    @staticmethod
+    def _atomic_size(fd: int | None) -> int | None:
+        """Up to how many bytes one unlocked ``os.write`` stays whole (None: any size).
+
+        Writes to a regular file are whole at any size (the kernel serialises them on
+        the file position). On a pipe, FIFO or terminal only writes of up to PIPE_BUF
+        bytes are: a longer line (a stack trace) takes the lock so that this process's
+        threads never interleave inside it.
+        """
+        if fd is None:
+            return None
+        try:
+            return None if stat.S_ISREG(os.fstat(fd).st_mode) else select.PIPE_BUF
+        except OSError:
+            return select.PIPE_BUF
 
     def after_fork(self) -> None:
         """In a forked child: a lock held by a thread that was not copied is replaced."""
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @staticmethod
     def _fileno(stream: IO[Any]) -> int | None:
@@ -105,9 +115,15 @@ class LineSink:
         try:
             fd = self._fd
             if fd is not None and not self.stream.closed:
-                written = os.write(fd, line)
-                if written != len(line):
-                    self._write_rest(fd, line, written)
+                atomic = self._atomic
+                if atomic is not None and len(line) > atomic:
+                    with self._lock:
+                        self._write_all(fd, line)
+                else:
+                    written = os.write(fd, line)
+                    if written != len(line):
+                        with self._lock:
+                            self._write_all(fd, line, written)
             elif self._binary:
                 with self._lock:
                     self.stream.write(line)  # type: ignore[arg-type]  # a binary stream
@@ -124,13 +140,13 @@ class LineSink:
             self._recovered()
         return True
 
-    def _write_rest(self, fd: int, line: bytes, written: int) -> None:
-        # A short write (pipe buffer full, signal): finish the line under the lock so at
-        # least other tracelog writers in this process do not land inside it.
+    @staticmethod
+    def _write_all(fd: int, line: bytes, written: int = 0) -> None:
+        # Called with the lock held: a short write (pipe buffer full, a signal) is
+        # finished before any other tracelog writer in this process gets a turn.
         view = memoryview(line)
-        with self._lock:
-            while written < len(line):
-                written += os.write(fd, view[written:])
+        while written < len(line):
+            written += os.write(fd, view[written:])
 
     def fail(self, exc: BaseException) -> None:
         """Account for one line that could not be written."""

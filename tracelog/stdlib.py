@@ -152,22 +152,35 @@ def record_parts(
     return getattr(record, MESSAGE_ATTR, None) or message_of(record), fields, exc_info
 
 
+# python-json-logger constructor options JsonFormatter takes (the rest would change the
+# layout, which tracelog's schema owns).
+_PJL_ACCEPTED = frozenset({"fmt", "datefmt", "style", "validate", "defaults", "static_fields"})
+
+
 class JsonFormatter(OrjsonFormatter):
     """One JSON line per record in a tracelog layout, with the active span's ids.
 
     Subclasses python-json-logger's orjson formatter so dictConfig users keep its
-    constructor options, but overrides :meth:`format`: the hot path goes straight to
-    tracelog's line builder instead of the generic merge code.
+    constructor, but overrides :meth:`format`: the hot path goes straight to tracelog's
+    line builder instead of the generic merge code. Of python-json-logger's options,
+    ``static_fields`` is honoured (added to every line as fields) and ``fmt``/``datefmt``
+    /``style`` are accepted and ignored (tracelog's layout decides the keys). The options
+    that would change the layout (``rename_fields``, ``json_indent``, ``timestamp``,
+    ``prefix``, ``reserved_attrs`` ...) raise ``TypeError`` rather than being silently
+    dropped.
 
     Args:
         schema: layout name or :class:`~tracelog.schemas.Schema` (default ``"default"``).
         service: fixed service name; default resolves per line from the Resource.
         redact: True (default rules), False, or a :class:`~tracelog.redact.Redactor`.
-        schema_options: ``gcp_project``, ``datadog_full_trace_id`` ...
+        gcp_project: the project of the ``gcp`` layout.
+        datadog_full_trace_id: 128-bit Datadog trace ids.
+        static_fields: fields added to every line.
 
     Raises:
         ValueError: for an unknown schema (naming the valid ones) or a bad service.
-        TypeError: for a wrongly typed argument.
+        TypeError: for a wrongly typed argument or an unsupported python-json-logger
+            option.
 
     .. versionadded:: 0.1.0
     """
@@ -186,7 +199,17 @@ class JsonFormatter(OrjsonFormatter):
     ) -> None:
         from tracelog._line import LineEncoder  # noqa: PLC0415
 
+        unsupported = sorted(set(kwargs) - _PJL_ACCEPTED)
+        if unsupported:
+            raise TypeError(
+                f"JsonFormatter does not support {', '.join(unsupported)}: tracelog's layout "
+                f"decides the line's keys; supported extras: {', '.join(sorted(_PJL_ACCEPTED))}"
+            )
+        static = kwargs.get("static_fields") or {}
+        if not isinstance(static, dict) or not all(isinstance(k, str) for k in static):
+            raise TypeError("static_fields must be a dict with str keys")
         super().__init__(*args, **kwargs)
+        self._static: dict[str, Any] = dict(static)
         self.encoder = encoder or LineEncoder.from_options(
             schema,
             service=service,
@@ -211,6 +234,8 @@ class JsonFormatter(OrjsonFormatter):
         else:
             service = getattr(record, SERVICE_ATTR, None)
         message, fields, exc_info = record_parts(record)
+        if self._static:
+            fields = {**self._static, **(fields or {})}
         ctx = cast("TraceContext | None", ctx)
         line = self.encoder.encode(
             record.created,

@@ -18,7 +18,6 @@ context for :class:`JsonRenderer` when rendering happens later (a queue, another
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import TYPE_CHECKING, Any, Unpack, cast
 
@@ -359,7 +358,7 @@ class _Active:
     objects below, which read this state on every call: they follow the new settings.
     """
 
-    __slots__ = ("level", "lock", "queue", "renderer", "sampler", "sink")
+    __slots__ = ("level", "queue", "renderer", "sampler", "sink")
 
     def __init__(self) -> None:
         self.level = 20
@@ -367,15 +366,15 @@ class _Active:
         self.sink: LineSink | None = None
         self.queue: TracelogQueueHandler | None = None
         self.sampler: LogSampler | None = None
-        self.lock = threading.Lock()
 
     def get_sink(self) -> LineSink:
+        """The configured sink; before any configure(), one on stderr.
+
+        No lock: two threads racing here make two stderr sinks, which write the same.
+        """
         sink = self.sink
         if sink is None:
-            with self.lock:
-                if self.sink is None:
-                    self.sink = LineSink(None)
-                sink = self.sink
+            sink = self.sink = LineSink(None)
         return sink
 
 
@@ -463,9 +462,13 @@ def _write_sampled(
         if decision == BUFFER:
             fields[CONTEXT_KEY], fields[SERVICE_KEY] = ctx, service
             _pin(fields)
-            if sampler.buffer(ctx, _write_buffered, (logger_name, levelno, fields), _size(fields)):
-                return
-        elif failed:
+            if not sampler.buffer(
+                ctx, _write_buffered, (logger_name, levelno, fields), _size(fields)
+            ):
+                # The trace already failed and flushed: its detail is written directly.
+                _write(logger_name, levelno, fields)
+            return
+        if failed:
             for write, item, _ in sampler.take(ctx):
                 write(item)
         elif sampler.buffer_debug:
