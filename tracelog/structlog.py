@@ -358,14 +358,24 @@ class _Active:
     objects below, which read this state on every call: they follow the new settings.
     """
 
-    __slots__ = ("level", "queue", "renderer", "sampler", "sink")
+    __slots__ = ("_level", "queue", "renderer", "sampler", "sink")
 
     def __init__(self) -> None:
-        self.level = 20
+        self._level = 20
         self.renderer = JsonRenderer(_newline=True)
         self.sink: LineSink | None = None
         self.queue: TracelogQueueHandler | None = None
         self.sampler: LogSampler | None = None
+
+    @property
+    def level(self) -> int:
+        """The minimum level; setting it re-points the loggers' level methods."""
+        return self._level
+
+    @level.setter
+    def level(self, levelno: int) -> None:
+        self._level = levelno
+        _apply_level(levelno)
 
     def get_sink(self) -> LineSink:
         """The configured sink; before any configure(), one on stderr.
@@ -543,14 +553,12 @@ class BoundLogger(BoundLoggerBase):
             return None
         return self._emit(method, levelno, event, args, kw)
 
+    # debug() and info() need no level check: while their level is disabled,
+    # _apply_level() points them at _disabled (as structlog's filtering loggers do).
     def debug(self, event: Any = None, *args: Any, **kw: Any) -> Any:
-        if ACTIVE.level > 10:
-            return None
         return self._emit("debug", 10, event, args, kw)
 
     def info(self, event: Any = None, *args: Any, **kw: Any) -> Any:
-        if ACTIVE.level > 20:
-            return None
         return self._emit("info", 20, event, args, kw)
 
     def warning(self, event: Any = None, *args: Any, **kw: Any) -> Any:
@@ -598,6 +606,26 @@ class BoundLogger(BoundLoggerBase):
     def is_enabled_for(self, level: int) -> bool:
         """Whether *level* would be written."""
         return level >= ACTIVE.level
+
+
+def _disabled(self: Any, event: Any = None, *args: Any, **kw: Any) -> None:
+    """A disabled level: one call, nothing else."""
+
+
+_LEVEL_METHODS = {"debug": 10, "info": 20, "msg": 20}
+_ENABLED = {name: BoundLogger.__dict__[name] for name in _LEVEL_METHODS}
+
+
+def _apply_level(levelno: int) -> None:
+    """Point each level method at its body or at :func:`_disabled` (class-wide, so
+    loggers made before ``configure()`` follow too)."""
+    if "BoundLogger" not in globals():  # ACTIVE is created before the class exists
+        return
+    for name, method_level in _LEVEL_METHODS.items():
+        setattr(BoundLogger, name, _ENABLED[name] if method_level >= levelno else _disabled)
+
+
+_apply_level(ACTIVE.level)
 
 
 # The chain tracelog installs: one list object, so a logger can tell by identity that it
