@@ -498,3 +498,23 @@ class TestPipes:
         proc = subprocess.run(["bash", "-c", cmd], capture_output=True, check=False, timeout=120)
         assert (0, b"") == (proc.returncode, proc.stderr)
         assert corpus.trace_lines(path)[0] == proc.stdout
+
+
+class TestUpperCaseIds:
+    def test_found_only_with_ignore_case(self, tmp_path: Path) -> None:
+        """A line another tool wrote with an upper-case id is found with -i, not without
+        (W3C and tracelog write lowercase, and the default saves a pass over the bytes)."""
+        tid = "4bf92f3577b34da6a3ce929d0e0e4736"
+        path = tmp_path / "foreign.log"
+        path.write_bytes(
+            b'{"message":"upper","traceId":"' + tid.upper().encode() + b'"}\n'
+            b'{"message":"lower","traceId":"' + tid.encode() + b'"}\n'
+        )
+        plain = run_cli("grep", tid, str(path))
+        wide = run_cli("grep", "-i", tid, str(path))
+        assert [b"lower"] == [
+            render.loads(x)["message"].encode() for x in plain.stdout.splitlines()
+        ]
+        assert [b"upper", b"lower"] == [
+            render.loads(x)["message"].encode() for x in wide.stdout.splitlines()
+        ]

@@ -90,6 +90,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "-r", "--recursive", action="store_true", help="read the files under directories"
     )
     parser.add_argument(
+        "-i",
+        "--ignore-case",
+        action="store_true",
+        help="also find ids written in upper-case hex (W3C and tracelog write lowercase)",
+    )
+    parser.add_argument(
         "--color",
         "--colour",
         choices=["auto", "always", "never"],
@@ -219,7 +225,7 @@ def _run(argv: list[str]) -> int:
     from tracelog.cli.scan import Matcher  # noqa: PLC0415
 
     session = Session(
-        Matcher(query, span_id),
+        Matcher(query, span_id, ignore_case=args.ignore_case),
         quiet=args.no_messages,
         strict=args.strict,
         jobs=args.jobs,

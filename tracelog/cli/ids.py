@@ -61,15 +61,19 @@ class TraceQuery:
         """The Datadog decimal of the low 64 bits."""
         return datadog_trace_id(self.low64)
 
-    def needles(self) -> tuple[bytes, ...]:
+    def needles(self, *, ignore_case: bool = False) -> tuple[bytes, ...]:
         """Byte strings at least one of which every matching line contains.
 
         The hex, GCP and X-Ray spellings share the id's last 24 hex digits (X-Ray puts a
-        dash after the first 8), in either case; Datadog's line has the decimal of the
-        low 64 bits. Only the low 16 hex digits are known for a Datadog query.
+        dash after the first 8); Datadog's line has the decimal of the low 64 bits. Only
+        the low 16 hex digits are known for a Datadog query. W3C Trace Context and every
+        tracelog layout write lowercase hex; ids a non-conforming tool wrote in upper
+        case are searched for too only with *ignore_case* (one more pass over the bytes).
         """
         tail = self.trace_id[8:] if self.trace_id is not None else self.low64
-        found = [tail.encode(), tail.upper().encode(), self.datadog.encode()]
+        found = [tail.encode(), self.datadog.encode()]
+        if ignore_case:
+            found.insert(1, tail.upper().encode())
         return tuple(dict.fromkeys(found))
 
 

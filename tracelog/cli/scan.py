@@ -99,11 +99,13 @@ class Matcher:
 
     __slots__ = ("needles", "query", "readers", "span_id")
 
-    def __init__(self, query: TraceQuery, span_id: str | None = None) -> None:
+    def __init__(
+        self, query: TraceQuery, span_id: str | None = None, *, ignore_case: bool = False
+    ) -> None:
         self.query = query
         self.span_id = span_id
         self.readers = all_readers()
-        self.needles = query.needles()
+        self.needles = query.needles(ignore_case=ignore_case)
 
     def match(self, line: dict[str, Any]) -> Schema | None:
         """The layout that reads this trace (and span) from *line*, or None."""
