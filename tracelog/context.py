@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import context as _otel_context
@@ -58,11 +58,11 @@ class TraceContext:
     span_id: str
     trace_flags: str
     is_remote: bool = False
+    #: Whether bit 0 (sampled) of the flags is set; worked out once, for the samplers.
+    sampled: bool = field(init=False, repr=False, compare=False)
 
-    @property
-    def sampled(self) -> bool:
-        """Whether bit 0 (sampled) of the flags is set."""
-        return bool(int(self.trace_flags, 16) & _SAMPLED)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sampled", bool(int(self.trace_flags, 16) & _SAMPLED))
 
     @property
     def traceparent(self) -> str:

@@ -495,8 +495,10 @@ def _write_sampled(
 
 
 def _size(fields: dict[str, Any]) -> int:
-    # A cheap estimate of the rendered size; the byte bound is about memory, not exactness.
-    return 96 + sum(len(v) if type(v) is str else 16 for v in fields.values())
+    # A cheap estimate of the rendered size (the message's length plus a flat share per
+    # field): the byte bound is about memory, not exactness, and this runs per line.
+    event = fields.get("event")
+    return 96 + 32 * len(fields) + (len(event) if type(event) is str else 0)
 
 
 # structlog registers every contextvar bind_contextvars() ever created in this dict
