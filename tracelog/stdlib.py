@@ -248,20 +248,30 @@ class JsonFormatter(OrjsonFormatter):
             fields,
             exc_info,
         )
-        bridge = self.bridge
-        if bridge is not None and not getattr(record, BRIDGED_ATTR, False):
-            bridge.emit(
-                record.created,
-                record.levelno,
-                record.levelname,
-                record.name,
-                message,
-                ctx,
-                fields,
-                exc_info,
-                span,
-            )
+        if self.bridge is not None and not getattr(record, BRIDGED_ATTR, False):
+            self._bridge(record, message, ctx, fields, exc_info, span)
         return line
+
+    def _bridge(
+        self,
+        record: logging.LogRecord,
+        message: str,
+        ctx: TraceContext | None,
+        fields: dict[str, Any] | None,
+        exc_info: ExcInfo | None,
+        span: Any = None,
+    ) -> None:
+        self.bridge.emit(  # type: ignore[union-attr]  # callers check it is set
+            record.created,
+            record.levelno,
+            record.levelname,
+            record.name,
+            message,
+            ctx,
+            fields,
+            exc_info,
+            span,
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         return self.format_bytes(record)[:-1].decode("utf-8")
@@ -273,16 +283,7 @@ class JsonFormatter(OrjsonFormatter):
             return
         setattr(record, BRIDGED_ATTR, True)
         message, fields, exc_info = record_parts(record)
-        bridge.emit(
-            record.created,
-            record.levelno,
-            record.levelname,
-            record.name,
-            message,
-            getattr(record, TRACE_ATTR, None),
-            fields,
-            exc_info,
-        )
+        self._bridge(record, message, getattr(record, TRACE_ATTR, None), fields, exc_info)
 
 
 class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
