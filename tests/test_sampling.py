@@ -319,3 +319,38 @@ class TestDebugBuffer:
                 emit("stdlib", "debug", "more")
         assert tracelog.stats()["buffer_discarded"] >= 1
         assert ["ok"] == [x["message"] for x in messages(out)]
+
+
+class TestDroppedShortcut:
+    def test_shortcut_never_drops_what_it_should_keep(self, recorder, output) -> None:
+        """After a dropped trace's line, a kept span, a warning and an exception still log."""
+        out = output(sample="parent")
+        log = tracelog.get_logger("app")
+        quiet = SpanRecorder(sampler=ALWAYS_OFF)
+        with quiet.tracer.start_as_current_span("dropped"):
+            log.info("gone 1")
+            log.info("gone 2")  # answered by the shortcut
+            log.warning("kept warning")
+            try:
+                raise ValueError("x")  # noqa: TRY301
+            except ValueError:
+                log.info("kept exception", exc_info=True)
+            with recorder.tracer.start_as_current_span("child, same unsampled trace"):
+                log.info("gone 3")  # a new context: decided again, dropped again
+            log.info("gone 4")
+        with recorder.tracer.start_as_current_span("sampled"):
+            log.info("kept after")
+        assert ["kept warning", "kept exception", "kept after"] == [
+            x["message"] for x in messages(out)
+        ]
+        assert 4 == tracelog.stats()["sampled_dropped"]
+
+    def test_new_configuration_forgets(self, output) -> None:
+        """A later configure() without sampling keeps the lines the old sampler dropped."""
+        output(sample="parent")
+        quiet = SpanRecorder(sampler=ALWAYS_OFF)
+        with quiet.tracer.start_as_current_span("dropped"):
+            tracelog.get_logger("app").info("gone")
+            out = output()
+            tracelog.get_logger("app").info("kept now")
+        assert ["kept now"] == [x["message"] for x in messages(out)]

@@ -118,6 +118,16 @@ def _current_span() -> Any:
     return trace.INVALID_SPAN
 
 
+def current_context_token() -> object:
+    """The current OTel Context object, as an opaque token.
+
+    Contexts are immutable: while the same token is current, so is the same span. The
+    sampler uses it to remember "this context's trace is dropped" without reading the
+    span again.
+    """
+    return _read_context() if _read_context is not None else _otel_context.get_current()
+
+
 def _from_span_context(sc: Any) -> TraceContext | None:
     hit = _formatted.get(id(sc))
     if hit is not None and hit[0] is sc:

@@ -184,6 +184,9 @@ class LogSampler:
         self.buffer_bytes = buffer_bytes
         self.buffer_traces = buffer_traces
         self.stats = SamplingStats()
+        # The Context object current when a trace's line was last dropped (the structlog
+        # path's shortcut; a strong reference, so its identity cannot be reused).
+        self.dropped_context: object | None = None
         self._decisions: dict[str, bool] = {}
         self._buffers: OrderedDict[str, _TraceBuffer] = OrderedDict()
         self._lock = threading.Lock()

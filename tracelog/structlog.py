@@ -28,7 +28,7 @@ from tracelog import render
 from tracelog._line import LineEncoder
 from tracelog._queue import QueuedEvent
 from tracelog.bridge import Bridge
-from tracelog.context import capture, capture_span
+from tracelog.context import capture, capture_span, current_context_token
 from tracelog.sampling import BUFFER, DROP, KEEP, LogSampler
 from tracelog.schemas import DEFAULT, ExcInfo, Schema
 from tracelog.sink import LineSink
@@ -528,10 +528,19 @@ class BoundLogger(BoundLoggerBase):
         sampler = ACTIVE.sampler
         if sampler is not None:
             # Decide before building anything: a dropped line should cost next to nothing.
-            ctx, service = capture()
             failed = levelno >= 40 or bool(kw.get("exc_info"))
+            if not failed and levelno < 30:
+                # The context the last dropped trace was current in: while it still is,
+                # its lines are dropped without reading the span again.
+                dropped_in = sampler.dropped_context
+                if dropped_in is not None and dropped_in is current_context_token():
+                    sampler.stats.dropped += 1
+                    return None
+            ctx, service = capture()
             decision = KEEP if failed else sampler.decide(levelno, ctx)
             if decision == DROP:
+                if ctx is not None and not sampler.keeps_trace(ctx):
+                    sampler.dropped_context = current_context_token()
                 return None
         context = self._context
         fields = {**context, **kw} if context else kw
