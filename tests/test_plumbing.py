@@ -320,3 +320,44 @@ class TestFastContextRead:
             otel_context.detach(token)
         for _, api, ours in cases:
             assert api is ours
+
+
+class TestCaptureCache:
+    def test_follows_every_context_change(self) -> None:
+        """The one-entry capture cache answers only while the same Context is current."""
+        rec = SpanRecorder()
+        seen = []
+        with rec.tracer.start_as_current_span("a") as a:
+            seen.append((context.capture()[0], a))
+            with rec.tracer.start_as_current_span("b") as b:
+                seen.append((context.capture()[0], b))
+                seen.append((context.capture()[0], b))  # from the cache
+            seen.append((context.capture()[0], a))  # a's Context is current again
+            seen.append((context.capture_span()[1], a))
+        assert (None, None) == (context.capture()[0], context.capture_span()[1])
+        for ctx, span in seen:
+            assert ctx is not None
+            assert format(span.get_span_context().span_id, "016x") == ctx.span_id
+
+    def test_other_threads_see_their_own_context(self) -> None:
+        """A thread in another span never gets the cached answer of this one."""
+        import threading
+
+        rec = SpanRecorder()
+        results: list[Any] = []
+
+        def other() -> None:
+            with rec.tracer.start_as_current_span("other") as span:
+                results.append((context.capture()[0], span))
+
+        with rec.tracer.start_as_current_span("main") as main:
+            mine = context.capture()[0]
+            thread = threading.Thread(target=other)
+            thread.start()
+            thread.join()
+            again = context.capture()[0]
+        ((theirs, span),) = results
+        assert theirs is not None
+        assert mine is again
+        assert format(span.get_span_context().span_id, "016x") == theirs.span_id
+        assert format(main.get_span_context().span_id, "016x") == mine.span_id  # type: ignore[union-attr]

@@ -179,11 +179,31 @@ def is_finished(span: Any) -> bool:
 
 def capture_span() -> tuple[Any, TraceContext | None, str | None]:
     """:func:`capture`, plus the span object itself, from one lookup (for the bridge)."""
+    token = _read_context() if _read_context is not None else None
+    last = _last_capture
+    if last[0] is token:
+        return last[1], last[2], last[3]
     span = _current_span()
     ctx = _from_span_context(span.get_span_context())
     if ctx is None:
         return span, None, _service_of(None)
-    return span, ctx, _service_of(getattr(span, "resource", None))
+    service = _service_of(getattr(span, "resource", None))
+    _remember(token, span, ctx, service)
+    return span, ctx, service
+
+
+# (Context, span, ids, service) of the last capture inside a span. An OTel Context is
+# immutable: while the same Context object is current, so is the same span, and the
+# answer is the same. The strong reference keeps the object's identity from being
+# reused. Only captures inside a span are kept: outside one, the service comes from the
+# global provider, which an SDK set up later changes.
+_last_capture: tuple[object, Any, TraceContext | None, str | None] = (object(), None, None, None)
+
+
+def _remember(token: object, span: Any, ctx: TraceContext, service: str | None) -> None:
+    global _last_capture  # noqa: PLW0603 - a one-entry cache, swapped atomically
+    if token is not None:
+        _last_capture = (token, span, ctx, service)
 
 
 def current_span_for(ctx: TraceContext | None) -> Any:
@@ -217,15 +237,21 @@ def capture() -> tuple[TraceContext | None, str | None]:
     Adapters call this once per log call, on the caller's thread: the span is read once
     for both facts.
     """
+    token = _read_context() if _read_context is not None else None
+    last = _last_capture
+    if last[0] is token:
+        return last[2], last[3]
     span = _current_span()
     ctx = _from_span_context(span.get_span_context())
     if ctx is None:
         return None, _service_of(None)
     resource = getattr(span, "resource", None)
     cached = _last_resource
-    if cached[0] is resource and cached[1] is not None:  # the usual case, without a call
-        return ctx, cached[1]
-    return ctx, _service_of(resource)
+    service: str | None = cached[1]
+    if cached[0] is not resource or service is None:
+        service = _service_of(resource)
+    _remember(token, span, ctx, service)
+    return ctx, service
 
 
 # (resource, service.name) of the last lookup: resources are long-lived singletons, so an
