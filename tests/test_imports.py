@@ -69,7 +69,7 @@ INTERNAL: dict[str, set[str]] = {
     "testing": {"render", "structlog"},
     "instrument": {"config", "sink"},
     "propagation": set(),
-    "web": {"context"},
+    "web": {"context", "redact", "render"},
     "cli.__init__": {"cli"},
     "cli.__main__": {"cli"},
     "cli.grep": {"cli", "schemas"},

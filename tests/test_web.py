@@ -78,7 +78,7 @@ def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
     framework = query.get("framework", ["stdlib"])[0]
     emit(framework, "info", "handled", request_id=environ.get("HTTP_X_REQUEST_ID"))
     if path == "/raise":
-        raise RuntimeError("boom")
+        raise RuntimeError("boom, password=hunter2")
     status = "500 Internal Server Error" if path == "/status/500" else "200 OK"
     body = orjson.dumps(
         {"received": environ.get("HTTP_TRACEPARENT"), "outgoing": tracelog.inject_headers()}
@@ -112,7 +112,7 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     framework = query.get("framework", ["stdlib"])[0]
     emit(framework, "info", "handled", request_id=headers.get("x-request-id"))
     if scope["path"] == "/raise":
-        raise RuntimeError("boom")
+        raise RuntimeError("boom, password=hunter2")
     body = orjson.dumps(
         {"received": headers.get("traceparent"), "outgoing": tracelog.inject_headers()}
     )
@@ -732,6 +732,11 @@ class TestServerSpan:
         assert StatusCode.ERROR == span.status.status_code
         assert "RuntimeError" == span.attributes["error.type"]
         assert ["exception"] == [event.name for event in span.events]
+        # The exception's text is redacted like a log line's, in the event and status.
+        event = span.events[0]
+        assert "boom, password=[REDACTED]" == event.attributes["exception.message"]
+        assert "hunter2" not in event.attributes["exception.stacktrace"]
+        assert "hunter2" not in (span.status.description or "")
 
     def test_unknown_method(self, recorder) -> None:
         """A method outside the semconv list is reported as _OTHER, named HTTP."""
