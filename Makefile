@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 
 EXPORTER ?= otlp
 
-.PHONY: test lint types pytest demo quickstart bench clean
+.PHONY: test check lint types pytest demo quickstart bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,6 +17,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 types: $(VENV)/.installed
 	$(BIN)/mypy
@@ -25,6 +26,10 @@ pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test: lint types pytest
+
+# The quick loop while working: lint, types and the tests not marked slow (no coverage gate).
+check: lint types
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo/run.py --exporter $(EXPORTER)

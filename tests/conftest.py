@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import orjson
 import pytest
 
 import tracelog
+from tracelog import _state
 from tracelog import structlog as adapter
 from tracelog.testing import LogRecorder, SpanRecorder
 
@@ -34,31 +36,24 @@ def _restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Each test starts unconfigured and leaves the root logger as it found it."""
     import structlog
 
-    for var in (
-        "TRACELOG_SCHEMA",
-        "TRACELOG_LEVEL",
-        "TRACELOG_REDACT",
-        "TRACELOG_STREAM",
-        "TRACELOG_SPAN_EVENTS",
-        "TRACELOG_OTEL_LOGS",
+    for var in [name for name in os.environ if name.startswith("TRACELOG_")] + [
         "OTEL_SERVICE_NAME",
         "GOOGLE_CLOUD_PROJECT",
         "DD_ENV",
         "DD_VERSION",
-    ):
+    ]:
         monkeypatch.delenv(var, raising=False)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     saved = structlog.get_config()
-    active = (adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level, None)
+    state, loggers_level = _state.current, adapter.ACTIVE.level
     yield
     tracelog.shutdown()
     root.handlers[:] = handlers
     root.setLevel(level)
     structlog.configure(**saved)
-    (adapter.ACTIVE.renderer, adapter.ACTIVE.sink, adapter.ACTIVE.level, adapter.ACTIVE.queue) = (
-        active
-    )
+    _state.swap(state)
+    adapter.ACTIVE.level = loggers_level
 
 
 class Output:

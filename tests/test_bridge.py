@@ -138,9 +138,10 @@ class TestSpanEvents:
             "flags": (True, False),
             "floats": (0.5,),
             "empty": (),
-            "mixed": "[1, 'a']",
-            "bigs": f"[1, {2**70}]",
-            "mapping": "{'k': 1}",
+            # What the line writes for them, as JSON text: one text on every output.
+            "mixed": '[1,"a"]',
+            "bigs": f'[1,"{2**70}"]',
+            "mapping": '{"k":1}',
             "obj": "<opaque>",
             "broken": "<unrepresentable Broken object>",
         }
@@ -156,7 +157,7 @@ class TestSpanEvents:
         (line,) = out.lines()
         assert line["message"] == name == attrs["log.message"] == "login token=[REDACTED]"
         assert line["password"] == attrs["password"] == "[REDACTED]"
-        assert "{'api_key': '[REDACTED]'}" == attrs["nested"]
+        assert '{"api_key":"[REDACTED]"}' == attrs["nested"]
 
     def test_redact_off_keeps_values(self, recorder, output) -> None:
         """With redact=False the event keeps the values, like the line."""
@@ -441,11 +442,11 @@ class TestRecursion:
 
 class TestBridgeDirectly:
     def test_record_inside_record_is_ignored(self, recorder) -> None:
-        """Bridge.record called again while it runs (a field's str) adds nothing more."""
+        """Bridge.record called again while it runs (a field's repr) adds nothing more."""
         bridge = Bridge()
 
         class Reentrant:
-            def __str__(self) -> str:
+            def __repr__(self) -> str:
                 bridge.record(0.0, 20, "INFO", "inner", "inner", ctx, None)
                 return "reentrant"
 
@@ -473,13 +474,14 @@ class TestBridgeDirectly:
         assert 1 == capfd.readouterr().err.count("bridge failed")
 
     def test_many_field_names(self, recorder) -> None:
-        """Field names are remembered up to a bound; past it the memory starts over."""
+        """Field names are remembered up to the redactor's bound; past it the memory starts over."""
         bridge = Bridge()
         with recorder.tracer.start_as_current_span("op"):
             ctx = tracelog.current_trace_context()
             bridge.record(1.0, 20, "INFO", "app", "wide", ctx, {f"k{i}": i for i in range(5000)})
             bridge.record(1.0, 20, "INFO", "app", "again", ctx, {"k4999": "v", "password": "p"})
-        assert len(bridge._keys) <= 4096
+        assert bridge.redactor is not None
+        assert len(bridge.redactor._key_cache) <= 10_000
         (_, (_, attrs)) = events(recorder.finished()[0])
         assert ("v", "[REDACTED]") == (attrs["k4999"], attrs["password"])
 

@@ -368,7 +368,6 @@ class TestSparseLines:
 
     def test_record_without_duration(self) -> None:
         """A record without durationMs gets its duration from start and end."""
-        from tracelog.cli.show import span_duration
 
         line = {
             "tracelog.record": "span",
@@ -378,4 +377,4 @@ class TestSparseLines:
             "end": "2026-01-01T00:00:00.250000Z",
         }
         trace = build_trace([(line, SPAN_RECORD)], parse_trace_id(TID))
-        assert 250.0 == span_duration(trace.roots[0])
+        assert 250.0 == trace.roots[0].duration

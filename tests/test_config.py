@@ -107,7 +107,7 @@ class TestSettings:
         assert not log.is_enabled_for(logging.INFO)
         first, second = out.lines()
         assert ("n=5", "error") == (first["message"], first["level"])
-        assert "'bad %d' % ('x',)" == second["message"]
+        assert "'bad %d' % ('x',) (format failed: TypeError)" == second["message"]
 
 
 class TestErrors:
@@ -136,7 +136,7 @@ class TestErrors:
             {"level": 2.5},
             {"level": True},
             {"stream": 42},
-            {"redact": "yes"},
+            {"redact": 3},
             {"span_events": 1},
         ],
     )

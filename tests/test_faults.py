@@ -28,6 +28,7 @@ import pytest
 
 import tracelog
 from tests.conftest import emit
+from tracelog import _state
 from tracelog.testing import SpanRecorder
 
 MODES = [False, True]
@@ -90,7 +91,7 @@ class TestSinks:
         for i in range(20):
             emit(framework, "warning", f"lost {i}")
         if queue_mode:
-            tracelog.structlog.ACTIVE.queue.q.join()  # type: ignore[union-attr]
+            _state.current.queue.q.join()  # type: ignore[union-attr]
         stream.broken = False
         emit(framework, "warning", "back")
         tracelog.shutdown()

@@ -315,7 +315,7 @@ class TestInstrumentor:
         instrumentor.instrument()
         (line,) = capfd.readouterr().err.splitlines()
         assert line.startswith("tracelog: not configured under opentelemetry-instrument: ")
-        assert "unknown level 'loud'" in line
+        assert "unknown TRACELOG_LEVEL 'loud'" in line
         assert [] == tracelog_handlers()
 
 

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 import tracelog
-from tracelog import context
+from tracelog import _state, context
 from tracelog._line import LineEncoder, resolve_redactor
 from tracelog.redact import Redactor
 from tracelog.sink import LineSink
@@ -282,9 +282,8 @@ class TestStructlogEdges:
 
     def test_sink_before_configure(self, capfd) -> None:
         """Before configure(), the structlog logger writes JSON to stderr."""
-        from tracelog import structlog as adapter
 
-        adapter.ACTIVE.sink = None
+        _state.swap(_state.UNCONFIGURED)
         tracelog.get_logger("early").warning("unconfigured")
         assert "unconfigured" == orjson.loads(capfd.readouterr().err)["message"]
 

@@ -17,6 +17,7 @@ import pytest
 
 import tracelog
 from tests.conftest import emit
+from tracelog import _state
 from tracelog._queue import TracelogQueueHandler
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler
 from tracelog.testing import SpanRecorder
@@ -161,7 +162,7 @@ class TestQueueMode:
         path = tmp_path / "q.log"
         with path.open("a") as stream:
             tracelog.configure(stream=stream)
-            assert tracelog.structlog.ACTIVE.queue is not None
+            assert _state.current.queue is not None
             tracelog.get_logger("x").info("one")
             tracelog.configure(stream=stream, queue=False)
             tracelog.get_logger("x").info("two")

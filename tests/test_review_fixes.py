@@ -15,6 +15,7 @@ import pytest
 
 import tracelog
 from tests.conftest import emit
+from tracelog import _state
 from tracelog._queue import TracelogQueueHandler
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler
 from tracelog.testing import SpanRecorder
@@ -99,7 +100,7 @@ class TestForkedSampler:
         """fork() while another thread holds the debug buffer's lock: the child logs."""
         with (tmp_path / "f.log").open("a") as stream:
             tracelog.configure(stream=stream, buffer_debug=True)
-            sampler = tracelog.structlog.ACTIVE.sampler
+            sampler = _state.current.sampler
             assert sampler is not None
             held, release = threading.Event(), threading.Event()
 

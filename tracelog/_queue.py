@@ -26,7 +26,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tracelog import _fork
-from tracelog.sampling import positive_int
+from tracelog._options import positive_int
 from tracelog.stdlib import MESSAGE_ATTR, JsonFormatter, TraceContextFilter, message_of
 
 if TYPE_CHECKING:

@@ -41,15 +41,11 @@ from opentelemetry._logs import (
 from opentelemetry.context import Context
 
 from tracelog import render
-from tracelog._line import resolve_redactor
+from tracelog._compat import ProxyLoggerProvider, span_dropped_events, span_event_limit
+from tracelog._event import Scrubber, resolve_redactor
+from tracelog._levels import parse_level
 from tracelog.context import current_span_for
-from tracelog.schemas import describe_exception
 from tracelog.sink import _diagnose
-
-try:  # the global provider before set_logger_provider(): emitting to it does nothing
-    from opentelemetry._logs._internal import ProxyLoggerProvider
-except ImportError:  # pragma: no cover - an API that moved it
-    ProxyLoggerProvider = NoOpLoggerProvider  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -93,10 +89,8 @@ EXCEPTION_TYPE = "exception.type"
 EXCEPTION_MESSAGE = "exception.message"
 EXCEPTION_STACKTRACE = "exception.stacktrace"
 _OWN_KEYS = frozenset({SEVERITY_KEY, MESSAGE_KEY, LOGGER_KEY})
-_USER_PREFIX = "user."
 _OTEL_PREFIX = "opentelemetry"
 _MAX_STRING = render.MAX_STRING
-_KEY_CACHE_LIMIT = 4096
 _INT64 = (-(2**63), 2**63)
 
 # True while this context is inside the bridge: what the bridge itself causes to be
@@ -155,7 +149,12 @@ def _text(value: str) -> str:
 
 
 def _attribute(value: Any) -> Any:
-    """An OTel attribute value for *value* (not None); never raises."""
+    """The OTel attribute for a scrubbed (JSON-safe, redacted) field value, not None.
+
+    str, bool, int (64-bit), float and homogeneous lists of them stay as they are;
+    anything else (a mapping, a mixed list) becomes its JSON text, exactly as the line
+    writes it.
+    """
     t = type(value)
     if t is str:
         return _text(value)
@@ -163,19 +162,19 @@ def _attribute(value: Any) -> Any:
         return value
     if t is int:
         return value if _INT64[0] <= value < _INT64[1] else str(value)
-    if t is list or t is tuple:
+    if t is list:
         kinds = {type(v) for v in value}
         if not kinds:
             return ()
         if len(kinds) == 1:
             (kind,) = kinds
             if kind is str:
-                return tuple(render.safe_str(v) for v in value)
+                return tuple(_text(v) for v in value)
             if kind is bool or kind is float:
                 return tuple(value)
             if kind is int and all(_INT64[0] <= v < _INT64[1] for v in value):
                 return tuple(value)
-    return render.safe_str(value)
+    return render.json_text(value)
 
 
 def _event_name(message: str, limit: int) -> str:
@@ -213,7 +212,6 @@ class Bridge:
     """
 
     __slots__ = (
-        "_keys",
         "_loggers",
         "_provider",
         "failures",
@@ -223,6 +221,7 @@ class Bridge:
         "otel_logs",
         "record_exception",
         "redactor",
+        "scrubber",
         "set_error_status",
         "span_events",
     )
@@ -239,8 +238,6 @@ class Bridge:
         logger_provider: LoggerProvider | None = None,
         max_name_length: int = 128,
     ) -> None:
-        from tracelog.config import parse_level  # noqa: PLC0415 - config imports the adapters
-
         flags = {
             "span_events": span_events,
             "otel_logs": otel_logs,
@@ -266,12 +263,12 @@ class Bridge:
         self.record_exception = record_exception
         self.set_error_status = set_error_status
         self.redactor: Redactor | None = resolve_redactor(redact)
+        self.scrubber = Scrubber(self.redactor)
         self.logger_provider = logger_provider
         self.max_name_length = max_name_length
         self.failures = 0
         self._provider: object = None
         self._loggers: dict[str, Logger] = {}
-        self._keys: dict[Any, tuple[str, bool]] = {}
 
     def wants(self, levelno: int, ctx: TraceContext | None) -> bool:
         """Whether an event at *levelno* captured in *ctx* could produce anything.
@@ -344,12 +341,8 @@ class Bridge:
         # span.add_event(), and each extra call layer is a measurable share of it.
         token = _BUSY.set(True)
         try:
-            redactor = self.redactor
-            # Cut to size first: the redaction patterns' cost grows with the text.
-            if not message.isascii() or len(message) > _MAX_STRING:
-                message = render.safe_str(message)
-            if redactor is not None:
-                message = redactor.text(message)
+            scrubber = self.scrubber
+            message = scrubber.message(message)
             sec = int(ts)
             # The line prints microseconds, truncated: build the ns from the same digits
             # so the event's time and the line's time are one instant.
@@ -358,27 +351,11 @@ class Bridge:
             if logger is not None:
                 attributes[LOGGER_KEY] = logger
             if fields:
-                keys = self._keys
-                for key, value in fields.items():
-                    if value is None:
-                        continue
-                    known = keys.get(key)
-                    field, secret = known if known is not None else self._key(key)
-                    if secret:
-                        value = redactor.replacement  # type: ignore[union-attr]  # noqa: PLW2901
-                    elif redactor is None:
-                        value = _attribute(value)  # noqa: PLW2901
-                    elif type(value) is str:
-                        if not value.isascii() or len(value) > _MAX_STRING:
-                            value = render.safe_str(value)  # noqa: PLW2901
-                        value = redactor.text(value)  # noqa: PLW2901
-                    else:
-                        # Walk containers for secret keys, then scan what the value
-                        # became: an object's repr can hold a secret too.
-                        value = _attribute(redactor.value(value))  # noqa: PLW2901
-                        if type(value) is str:
-                            value = redactor.text(value)  # noqa: PLW2901
-                    attributes[field] = value
+                # The same scrubbing as the JSON line (one value, one redacted text), then
+                # each value as an OTel attribute type.
+                for key, value in scrubber.fields_into({}, fields, _OWN_KEYS).items():
+                    if value is not None:
+                        attributes[key] = _attribute(value)
             exception = None if exc_info is None else self._exception(exc_info)
             if recording:
                 name = (
@@ -390,11 +367,9 @@ class Bridge:
                     span.add_event(name, attributes, ns)
                 else:
                     self._add_error(span, name, attributes, ns, levelno, exception, exc_info)
-                # The SDK span's count of events it had to drop: its events list's
-                # `dropped` (what the public dropped_events property reads, without the
-                # property's cost); 0 for spans that are not the SDK's.
-                dropped = getattr(getattr(span, "_events", None), "dropped", 0)
-                if type(dropped) is int and dropped > 0:
+                # The SDK span's count of events it had to drop (0 for other spans).
+                dropped = span_dropped_events(span)
+                if dropped > 0:
                     _account_dropped(span, dropped)
             if self.otel_logs:
                 self._emit_log(
@@ -403,24 +378,8 @@ class Bridge:
         finally:
             _BUSY.reset(token)
 
-    def _key(self, key: Any) -> tuple[str, bool]:
-        """(attribute name, is secret) of a field key, remembered: keys repeat."""
-        field = key if type(key) is str else render.safe_str(key)
-        if field in _OWN_KEYS:
-            field = _USER_PREFIX + field
-        redactor = self.redactor
-        known = (field, redactor is not None and redactor.is_secret_key(field))
-        if len(self._keys) >= _KEY_CACHE_LIMIT:
-            self._keys = {}
-        self._keys[key] = known
-        return known
-
     def _exception(self, exc_info: ExcInfo) -> dict[str, str]:
-        type_, text, stack = describe_exception(exc_info)
-        text, stack = render.safe_str(text), render.truncate_head(render.safe_str(stack))
-        redactor = self.redactor
-        if redactor is not None:
-            text, stack = redactor.text(text), redactor.text(stack)
+        type_, text, stack = self.scrubber.exception(exc_info)
         return {EXCEPTION_TYPE: type_, EXCEPTION_MESSAGE: text, EXCEPTION_STACKTRACE: stack}
 
     def _add_error(
@@ -543,7 +502,7 @@ def _account_dropped(span: Any, dropped: int) -> None:
     marker = object()
     if _reported.setdefault(key, marker) is not marker:
         return
-    limit = getattr(getattr(span, "_limits", None), "max_events", None)
+    limit = span_event_limit(span)
     name = getattr(span, "name", None)
     # Through stdlib logging, so it is an ordinary tracelog JSON line on this span. We
     # are inside the bridge here, so the line does not become another event.

@@ -8,15 +8,18 @@ schema, level, structlog chain); it is never a silent no-op like ``basicConfig``
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import warnings
 from typing import IO, TYPE_CHECKING, Any
 
+from tracelog import _compat as compat
+from tracelog import _state
+from tracelog._levels import DEBUG
 from tracelog._line import LineEncoder
+from tracelog._options import resolve
 from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
-from tracelog.sampling import LogSampler, SamplingStats, check_settings, positive_int
+from tracelog.sampling import LogSampler, SamplingStats, check_settings
 from tracelog.schemas import SCHEMA_NAMES, Schema, gcp, get_schema
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceSamplingFilter
 
@@ -27,18 +30,8 @@ if TYPE_CHECKING:
     from tracelog.redact import Redactor
     from tracelog.structlog import BoundLogger
 
-__all__ = ["configure", "get_logger", "shutdown", "stats"]
+__all__ = ["SCHEMA_NAMES", "configure", "get_logger", "shutdown", "stats"]
 
-LEVEL_NAMES: dict[str, int] = {
-    "DEBUG": logging.DEBUG,
-    "INFO": logging.INFO,
-    "WARNING": logging.WARNING,
-    "WARN": logging.WARNING,
-    "ERROR": logging.ERROR,
-    "CRITICAL": logging.CRITICAL,
-}
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
 _lock = threading.RLock()
 
 
@@ -46,31 +39,28 @@ class TracelogHandler(JsonStreamHandler):
     """The handler ``configure()`` puts on the root logger (found again by its type)."""
 
 
-class _State:
-    """What the last ``configure()`` set up, for :func:`stats`."""
-
-    sampler: LogSampler | None = None
-    queue: TracelogQueueHandler | None = None
-
-
-_state = _State()
 _adapter: list[Any] = [None]  # tracelog.structlog, once imported
 
 
 def stats() -> dict[str, int]:
-    """Counters of the current configuration: sampling, the debug buffer, the queue.
+    """Every counter of the current configuration.
 
     Keys: ``sampled_kept``, ``sampled_dropped``, ``buffered``, ``buffer_flushed``,
-    ``buffer_discarded``, ``buffer_evicted``, ``buffered_traces``, ``queue_dropped``.
-    All zero when the feature is off.
+    ``buffer_discarded``, ``buffer_evicted``, ``buffered_traces`` (sampling and the
+    debug buffer), ``queue_dropped`` (lines a full queue dropped), ``sink_lost`` (lines
+    the output could not take), ``bridge_failures`` (span events or OTel log records
+    that failed). All zero when the feature is off or nothing is configured.
 
     .. versionadded:: 0.1.0
     """
-    sampler = _state.sampler
+    state = _state.current
+    sampler = state.sampler
     counts = (sampler.stats if sampler is not None else SamplingStats()).as_dict()
     counts["buffered_traces"] = sampler.buffered_traces() if sampler is not None else 0
-    queued = _state.queue
-    counts["queue_dropped"] = queued.dropped_total if queued is not None else 0
+    counts["queue_dropped"] = state.queue.dropped_total if state.queue is not None else 0
+    counts["sink_lost"] = state.sink.lost if state.sink is not None else 0
+    bridges = {id(b): b for b in state.bridges if b is not None}
+    counts["bridge_failures"] = sum(b.failures for b in bridges.values())
     return counts
 
 
@@ -87,56 +77,8 @@ def otel_logging_handler(logger: logging.Logger) -> logging.Handler | None:
     return None
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(name)
-    return None if value is None else value.strip()
-
-
-def parse_bool(value: object, name: str) -> bool:
-    """A bool argument or an env-var string like ``"true"``/``"0"``.
-
-    Raises:
-        ValueError: for any other string.
-        TypeError: for any other type.
-    """
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ValueError(f"{name} must be true or false (1/0, yes/no, on/off), not {value!r}")
-    raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
-
-
-def parse_level(level: object) -> int:
-    """A level name (any case) or a stdlib level number.
-
-    Raises:
-        ValueError: for an unknown name, naming the valid ones.
-        TypeError: for another type.
-    """
-    if isinstance(level, bool):
-        raise TypeError("level must be a level name or number, not a bool")
-    if isinstance(level, int):
-        if level < 0:
-            raise ValueError(f"level must be >= 0, not {level}")
-        return level
-    if isinstance(level, str):
-        found = LEVEL_NAMES.get(level.strip().upper())
-        if found is None:
-            raise ValueError(
-                f"unknown level {level!r}; valid levels: DEBUG, INFO, WARNING, ERROR, CRITICAL"
-            )
-        return found
-    raise TypeError(f"level must be a level name or number, not {type(level).__name__}")
-
-
 def _stream(stream: object) -> IO[Any]:
-    if stream is None:
-        stream = _env("TRACELOG_STREAM") or "stderr"
+    stream = resolve("stream", stream)
     if isinstance(stream, str):
         name = stream.lower()
         if name == "stderr":
@@ -215,42 +157,30 @@ def configure(
     .. versionadded:: 0.1.0
     """
     # Every argument is checked, whether or not its feature is on: a typo must fail here,
-    # not when someone turns the feature on in production.
-    datadog_full_trace_id = parse_bool(datadog_full_trace_id, "datadog_full_trace_id")
+    # not when someone turns the feature on in production. Nothing global changes until
+    # the whole new configuration is built.
+    datadog_full_trace_id = resolve("datadog_full_trace_id", datadog_full_trace_id)
     if gcp_project is not None:
         gcp(gcp_project)
-    if bridge_level is not None:
-        parse_level(bridge_level)
+    bridge_levelno = resolve("bridge_level", bridge_level)
     check_settings(sample_orphans, buffer_lines, buffer_bytes, buffer_traces)
-    positive_int(queue_size, "queue_size")
+    queue_size = resolve("queue_size", queue_size)
     if logger_provider is not None and not callable(getattr(logger_provider, "get_logger", None)):
         raise TypeError(
             f"logger_provider must be an OpenTelemetry LoggerProvider, not {logger_provider!r}"
         )
     schema_obj = get_schema(
-        schema if schema is not None else (_env("TRACELOG_SCHEMA") or "default"),
+        resolve("schema", schema),
         gcp_project=gcp_project,
         datadog_full_trace_id=datadog_full_trace_id,
     )
-    levelno = parse_level(level if level is not None else (_env("TRACELOG_LEVEL") or "INFO"))
-    if redact is None:
-        env_redact = _env("TRACELOG_REDACT")
-        redact = True if env_redact is None else parse_bool(env_redact, "TRACELOG_REDACT")
-    if span_events is None:
-        span_events = parse_bool(_env("TRACELOG_SPAN_EVENTS") or "false", "TRACELOG_SPAN_EVENTS")
-    else:
-        parse_bool(span_events, "span_events")
-    queue = parse_bool(queue if queue is not None else (_env("TRACELOG_QUEUE") or "false"), "queue")
-    if buffer_debug is None:
-        buffer_debug = parse_bool(_env("TRACELOG_BUFFER_DEBUG") or "false", "TRACELOG_BUFFER_DEBUG")
-    else:
-        buffer_debug = parse_bool(buffer_debug, "buffer_debug")
-    if sample is None:
-        sample = _env("TRACELOG_SAMPLE") or None
-    if otel_logs is None:
-        otel_logs = parse_bool(_env("TRACELOG_OTEL_LOGS") or "false", "TRACELOG_OTEL_LOGS")
-    else:
-        parse_bool(otel_logs, "otel_logs")
+    levelno = resolve("level", level)
+    redact = resolve("redact", redact)
+    span_events = resolve("span_events", span_events)
+    otel_logs = resolve("otel_logs", otel_logs)
+    queue = resolve("queue", queue)
+    buffer_debug = resolve("buffer_debug", buffer_debug)
+    sample = resolve("sample", sample)
     sampler = None
     if sample is not None or buffer_debug:
         sampler = LogSampler(
@@ -263,16 +193,10 @@ def configure(
             buffer_traces=buffer_traces,
         )
     # With the debug buffer on, DEBUG records must reach tracelog to be buffered.
-    gate = min(levelno, logging.DEBUG) if buffer_debug else levelno
+    gate = min(levelno, DEBUG) if buffer_debug else levelno
     out = _stream(stream)
     encoder = LineEncoder(schema_obj, service=service, redact=redact)
-    bridges = _bridges(
-        span_events,
-        otel_logs,
-        "INFO" if bridge_level is None else bridge_level,
-        logger_provider,
-        encoder,
-    )
+    bridges = _bridges(span_events, otel_logs, bridge_levelno, logger_provider, encoder)
     handler = TracelogHandler(out)
     handler.setLevel(gate)
     handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0]))
@@ -281,23 +205,33 @@ def configure(
     front.setLevel(gate)
     if sampler is not None:
         front.addFilter(TraceSamplingFilter(sampler, front.emit))
-
+    adapter = _structlog_adapter()
+    state = _state.State(
+        handler=handler,
+        front=front,
+        renderer=adapter.JsonRenderer(encoder=encoder, bridge=bridges[1], _newline=True),
+        sink=handler.sink,  # one sink: stdlib and structlog lines never interleave
+        scrubber=encoder.scrubber,
+        sampler=sampler,
+        queue=queued,
+        bridges=bridges,
+        level=gate,
+    )
     with _lock:
-        root = logging.getLogger()
-        _remove_ours(root)
-        root.addHandler(front)
         if queued is not None:
             queued.start()
+        _install_structlog(adapter, gate)
+        root = logging.getLogger()
         root.setLevel(gate)
-        _configure_structlog(encoder, handler, gate, queued, sampler, bridges[1])
-        _state.sampler = sampler
-        _state.queue = queued
+        old = _state.swap(state)
+        _replace_handler(root, front)
+    _close(old)
 
 
 def _bridges(
     span_events: bool,
     otel_logs: bool,
-    level: str | int,
+    level: int,
     logger_provider: LoggerProvider | None,
     encoder: LineEncoder,
 ) -> tuple[Bridge | None, Bridge | None]:
@@ -334,31 +268,54 @@ def _bridges(
     return (shared if stdlib_logs == otel_logs else bridge(stdlib_logs)), shared
 
 
-def _remove_ours(root: logging.Logger) -> None:
-    for old in [h for h in root.handlers if isinstance(h, TracelogHandler | TracelogQueueHandler)]:
-        root.removeHandler(old)
-        old.close()
+def _ours(handler: logging.Handler) -> bool:
+    return isinstance(handler, TracelogHandler | TracelogQueueHandler)
 
 
-def _configure_structlog(
-    encoder: LineEncoder,
-    handler: TracelogHandler,
-    levelno: int,
-    queued: TracelogQueueHandler | None,
-    sampler: LogSampler | None,
-    bridge: Bridge | None,
-) -> None:
+def _replace_handler(root: logging.Logger, front: logging.Handler | None) -> None:
+    """Put *front* where tracelog's handler was (or last), in one step.
+
+    The root's handler list is replaced by a new list, not edited in place: a thread
+    that is logging right now walks either the old list or the new one, so it meets
+    exactly one tracelog handler, never none (which would send its record to
+    ``logging.lastResort``) and never two.
+    """
+    with compat.logging_lock():
+        handlers: list[logging.Handler] = []
+        for existing in root.handlers:
+            if _ours(existing):
+                if front is not None:
+                    handlers.append(front)
+                    front = None
+            else:
+                handlers.append(existing)
+        if front is not None:
+            handlers.append(front)
+        root.handlers = handlers
+
+
+def _close(old: _state.State) -> None:
+    """Retire a replaced configuration: drain its queue, report what its sink lost."""
+    if old.front is not None:
+        old.front.close()
+    if old.handler is not None and old.handler is not old.front:
+        old.handler.close()
+
+
+def _structlog_adapter() -> Any:
+    adapter = _adapter[0]
+    if adapter is None:
+        # `import tracelog` must not load structlog: only configure() and get_logger() do.
+        from tracelog import structlog as adapter  # noqa: PLC0415
+
+        _adapter[0] = adapter
+    return adapter
+
+
+def _install_structlog(adapter: Any, levelno: int) -> None:
     import structlog  # noqa: PLC0415 - `import tracelog` must not load structlog
 
-    from tracelog import structlog as adapter  # noqa: PLC0415
-
-    _adapter[0] = adapter
-    active = adapter.ACTIVE
-    active.renderer = adapter.JsonRenderer(encoder=encoder, bridge=bridge, _newline=True)
-    active.sink = handler.sink  # one sink: stdlib and structlog lines never interleave
-    active.level = levelno
-    active.queue = queued
-    active.sampler = sampler
+    adapter.ACTIVE.level = levelno
     structlog.configure(
         processors=adapter.chain(),
         wrapper_class=adapter.BoundLogger,
@@ -375,14 +332,9 @@ def get_logger(name: str | None = None, **initial_values: Any) -> BoundLogger:
 
     .. versionadded:: 0.1.0
     """
-    adapter = _adapter[0]
-    if adapter is None:
-        # The first call imports; later ones (even from __del__ at interpreter exit, when
-        # imports fail) use the module kept here.
-        from tracelog import structlog as adapter  # noqa: PLC0415
-
-        _adapter[0] = adapter
-    return adapter.get_logger(name, **initial_values)  # type: ignore[no-any-return]
+    # The adapter is kept after the first call: later calls (even from __del__ at
+    # interpreter exit, when imports fail) use the module kept here.
+    return _structlog_adapter().get_logger(name, **initial_values)  # type: ignore[no-any-return]
 
 
 def shutdown() -> None:
@@ -391,11 +343,11 @@ def shutdown() -> None:
     .. versionadded:: 0.1.0
     """
     with _lock:
-        _remove_ours(logging.getLogger())
-        adapter = sys.modules.get("tracelog.structlog")
-        if adapter is not None:
-            adapter.ACTIVE.queue = None
-            adapter.ACTIVE.sampler = None
-
-
-__all__ += ["SCHEMA_NAMES"]
+        old = _state.swap(_state.UNCONFIGURED)
+        root = logging.getLogger()
+        stale = [h for h in root.handlers if _ours(h)]
+        _replace_handler(root, None)
+    _close(old)
+    for handler in stale:
+        if handler is not old.front:
+            handler.close()

@@ -12,7 +12,6 @@ in one place:
 
 from __future__ import annotations
 
-import contextvars
 import os
 import sys
 from dataclasses import dataclass, field
@@ -22,10 +21,9 @@ from opentelemetry import context as _otel_context
 from opentelemetry import trace
 from opentelemetry.context import get_value
 
-try:  # the key get_current_span() reads; going straight to it halves the lookup cost
-    from opentelemetry.trace.propagation import _SPAN_KEY
-except ImportError:  # pragma: no cover - a future API that moved it
-    _SPAN_KEY = None  # type: ignore[assignment]
+from tracelog import _compat
+
+_SPAN_KEY = _compat.SPAN_KEY
 
 __all__ = [
     "TraceContext",
@@ -88,16 +86,7 @@ class TraceContext:
 _formatted: dict[int, tuple[Any, TraceContext]] = {}
 
 
-def _context_reader() -> Any:
-    # OTel's default runtime context keeps the current Context in one ContextVar. Reading
-    # it directly skips three Python-level calls on every log line; any other runtime
-    # context (OTEL_PYTHON_CONTEXT) goes through the public get_value().
-    runtime = getattr(_otel_context, "_RUNTIME_CONTEXT", None)
-    var = getattr(runtime, "_current_context", None)
-    return var.get if isinstance(var, contextvars.ContextVar) else None
-
-
-_read_context = _context_reader()
+_read_context = _compat.context_reader()
 # Span classes already seen to pass isinstance(span, trace.Span): an ABC check costs
 # more than the rest of the lookup, and a process has only a handful of span types.
 _span_types: set[type] = set()
@@ -283,9 +272,7 @@ def _service_of(resource: Any) -> str | None:
             return name
     # A remote parent or no span at all: fall back to the global provider's Resource,
     # read at call time so an SDK set up after configure() is still seen.
-    # The module global, not get_tracer_provider(): that function reads os.environ on
-    # every call until an SDK is installed, which would put an env lookup on each line.
-    provider = getattr(trace, "_TRACER_PROVIDER", None)
+    provider = _compat.global_tracer_provider()
     if provider is None:
         return None
     cached = _last_provider

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracelog import render
-from tracelog._line import resolve_redactor
+from tracelog._event import resolve_redactor
 from tracelog.context import TraceContext, _resource_service
 from tracelog.schemas import SPAN_RECORD
 from tracelog.sink import LineSink

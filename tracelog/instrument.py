@@ -13,7 +13,6 @@ agent matches that list against the entry point's name).
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 # The module starts with a file-wide `# type: ignore`, so mypy sees none of its names.
@@ -22,6 +21,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 
 from tracelog import config
+from tracelog._options import ENV_CONFIGURE, env_bool
 from tracelog.sink import _diagnose
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CONFIGURE_VAR", "TracelogInstrumentor"]
 
-CONFIGURE_VAR = "TRACELOG_CONFIGURE"
+CONFIGURE_VAR = ENV_CONFIGURE
 
 
 class TracelogInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # an Any base
@@ -55,7 +55,7 @@ class TracelogInstrumentor(BaseInstrumentor):  # type: ignore[misc]  # an Any ba
 
     def _instrument(self, **kwargs: Any) -> None:
         try:
-            if config.parse_bool(os.environ.get(CONFIGURE_VAR, "false"), CONFIGURE_VAR):
+            if env_bool(CONFIGURE_VAR):
                 config.configure()
                 self._configured = True
         except (ValueError, TypeError) as exc:

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_STRING",
     "coerce",
     "dumps",
+    "json_text",
     "loads",
     "safe_repr",
     "safe_str",
@@ -227,6 +228,11 @@ def dumps(line: Mapping[str, Any]) -> bytes:
         # JSON allows them raw, JavaScript and many line splitters do not.
         out = out.replace(_LS, b"\\u2028").replace(_PS, b"\\u2029")
     return out
+
+
+def json_text(value: Any) -> str:
+    """*value* as compact strict JSON text (no newline); never raises."""
+    return dumps({"": coerce(value)})[4:-2].decode("utf-8")
 
 
 def loads(data: bytes | str) -> Any:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tracelog import _fork
+from tracelog._options import positive_int
 from tracelog.context import TraceContext, is_finished, local_root_span
 
 if TYPE_CHECKING:
@@ -73,20 +74,6 @@ def parse_sample(sample: object) -> str | float | None:
     if not 0.0 <= ratio <= 1.0:
         raise ValueError(f"sample ratio must be between 0 and 1, not {sample!r}")
     return ratio
-
-
-def positive_int(value: object, name: str) -> int:
-    """*value* if it is an int >= 1.
-
-    Raises:
-        TypeError: for another type.
-        ValueError: for a number < 1.
-    """
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, not {value}")
-    return value
 
 
 def check_settings(
@@ -236,6 +223,24 @@ class LogSampler:
         if self.buffer_debug:
             return BUFFER
         return DROP
+
+    def admit(self, levelno: int, failed: bool, ctx: TraceContext | None) -> int:
+        """KEEP, DROP or BUFFER for one log call: the admission both frameworks use.
+
+        A failing call (ERROR and above, or one carrying an exception) is always kept,
+        and first writes what its trace had buffered, oldest first. A kept call inside
+        a span notes its trace's local root, so the buffer notices when the trace ends.
+        """
+        if failed:
+            self.stats.kept += 1
+            if ctx is not None:
+                for write, item, _ in self.take(ctx):
+                    write(item)
+            return KEEP
+        decision = self.decide(levelno, ctx)
+        if decision == KEEP and ctx is not None and self.buffer_debug:
+            self.note_root(ctx)
+        return decision
 
     # -- the debug buffer -------------------------------------------------------------
 

@@ -12,13 +12,14 @@ Ids are always the W3C hex forms underneath; a layout only changes how they are 
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 import traceback
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
+from tracelog._levels import LOWER_NAMES, gcp_severity, lower_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -53,21 +54,6 @@ __all__ = [
 
 ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType | None]
 
-_LOWER = {
-    logging.DEBUG: "debug",
-    logging.INFO: "info",
-    logging.WARNING: "warning",
-    logging.ERROR: "error",
-    logging.CRITICAL: "critical",
-}
-# Cloud Logging's LogSeverity names.
-_GCP = {
-    logging.DEBUG: "DEBUG",
-    logging.INFO: "INFO",
-    logging.WARNING: "WARNING",
-    logging.ERROR: "ERROR",
-    logging.CRITICAL: "CRITICAL",
-}
 _HEX = frozenset("0123456789abcdef")
 _LOW64 = (1 << 64) - 1
 
@@ -203,7 +189,7 @@ class Schema:
 
     def level(self, levelno: int, levelname: str) -> str:
         """The level as this layout spells it."""
-        return _LOWER.get(levelno) or levelname.lower()
+        return lower_name(levelno, levelname)
 
     def head(
         self, ts: float, levelno: int, levelname: str, logger: str | None, message: str
@@ -260,7 +246,7 @@ class Schema:
         ts_key, level_key, logger_key = self.timestamp_key, self.level_key, self.logger_key
         message_key, service_key = self.message_key, self.service_key
         trace_key, span_key, flags_key = self.trace_id_key, self.span_id_key, self.flags_key
-        clock, levels = _MICROS, _LOWER
+        clock, levels = _MICROS, LOWER_NAMES
 
         def flat(
             ts: float,
@@ -422,13 +408,7 @@ class GcpSchema(Schema):
     )
 
     def level(self, levelno: int, levelname: str) -> str:
-        name = _GCP.get(levelno)
-        if name is not None:
-            return name
-        for bound, severity in ((10, "DEFAULT"), (20, "DEBUG"), (30, "INFO"), (40, "WARNING")):
-            if levelno < bound:
-                return severity
-        return "ERROR" if levelno < 50 else "CRITICAL"
+        return gcp_severity(levelno)
 
     def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
         line["logging.googleapis.com/trace"] = f"projects/{self.project}/traces/{ctx.trace_id}"

@@ -55,6 +55,7 @@ class LineSink:
         "_lock",
         "failed",
         "failing",
+        "lost",
         "name",
         "stream",
     )
@@ -70,6 +71,9 @@ class LineSink:
         # deadlock on its own lock.
         self._lock = threading.RLock()
         self.failed = 0
+        # Every line this sink could not write, for stats(); `failed` counts only the
+        # current run of failures, for the "recovered" report.
+        self.lost = 0
         self.failing = False
         self._binary = isinstance(stream, io.RawIOBase | io.BufferedIOBase)
         self._fd = self._fileno(stream)
@@ -152,6 +156,7 @@ class LineSink:
         """Account for one line that could not be written."""
         with self._lock:
             self.failed += 1
+            self.lost += 1
             first = not self.failing
             self.failing = True
         if first:

@@ -19,8 +19,10 @@ from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
 
+from tracelog._event import format_message
+from tracelog._levels import ERROR
 from tracelog.context import TraceContext, capture, capture_span
-from tracelog.sampling import BUFFER, DROP, KEEP
+from tracelog.sampling import BUFFER, DROP
 from tracelog.schemas import FOREIGN_TRACE_ATTRS
 from tracelog.sink import LineSink
 
@@ -104,32 +106,22 @@ class TraceSamplingFilter(logging.Filter):
             setattr(record, TRACE_ATTR, ctx)
             setattr(record, SERVICE_ATTR, service)
         sampler = self.sampler
-        failed = record.levelno >= logging.ERROR or bool(record.exc_info)
-        decision = KEEP if failed else sampler.decide(record.levelno, ctx)
+        decision = sampler.admit(
+            record.levelno, record.levelno >= ERROR or bool(record.exc_info), ctx
+        )
         if decision == DROP:
             return False
-        if ctx is not None:
-            if decision == BUFFER:
-                message = message_of(record)
-                setattr(record, MESSAGE_ATTR, message)
-                size = 96 + len(message) + 16 * (len(record.__dict__) - _PLAIN_RECORD_SIZE)
-                return not sampler.buffer(ctx, self._write_buffered, record, size)
-            if failed:
-                for write, item, _ in sampler.take(ctx):
-                    write(item)
-            else:
-                sampler.note_root(ctx)
+        if decision == BUFFER and ctx is not None:
+            message = message_of(record)
+            setattr(record, MESSAGE_ATTR, message)
+            size = 96 + len(message) + 16 * (len(record.__dict__) - _PLAIN_RECORD_SIZE)
+            return not sampler.buffer(ctx, self._write_buffered, record, size)
         return True
 
 
 def message_of(record: logging.LogRecord) -> str:
-    """``record.getMessage()`` that never raises."""
-    try:
-        message = record.getMessage()
-    except Exception as exc:
-        # A bad %-format must not lose the line: keep the template and say why.
-        return f"{record.msg!r} % {record.args!r} (format failed: {type(exc).__name__})"
-    return message if type(message) is str else str(message)
+    """``record.getMessage()`` through the one never-raising formatter both frameworks use."""
+    return format_message(record.msg, record.args)
 
 
 def record_parts(

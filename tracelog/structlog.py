@@ -24,19 +24,21 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 from structlog import BoundLoggerBase
 from structlog import contextvars as _structlog_contextvars
 
-from tracelog import render
+from tracelog import _state, render
+from tracelog._compat import structlog_context_vars
+from tracelog._event import format_message
+from tracelog._levels import METHOD_LEVELS, level_name
 from tracelog._line import LineEncoder
 from tracelog._queue import QueuedEvent
 from tracelog.bridge import Bridge
 from tracelog.context import capture, capture_span, current_context_token
-from tracelog.sampling import BUFFER, DROP, KEEP, LogSampler
+from tracelog.sampling import BUFFER, DROP, LogSampler
 from tracelog.schemas import DEFAULT, ExcInfo, Schema
 from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
     from structlog.typing import EventDict, WrappedLogger
 
-    from tracelog._queue import TracelogQueueHandler
     from tracelog.bridge import OtelLogOptions, SpanEventOptions
     from tracelog.context import TraceContext
 
@@ -56,21 +58,6 @@ CONTEXT_KEY = "_tracelog_trace"
 SERVICE_KEY = "_tracelog_service"
 TIME_KEY = "_tracelog_time"
 _UNSET: Any = object()
-
-LEVELS: dict[str, int] = {
-    "debug": 10,
-    "info": 20,
-    "msg": 20,
-    "log": 20,
-    "warn": 30,
-    "warning": 30,
-    "error": 40,
-    "err": 40,
-    "exception": 40,
-    "critical": 50,
-    "fatal": 50,
-}
-_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 
 
 def add_trace_context(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -169,7 +156,9 @@ class JsonRenderer:
         self._newline = _newline
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
-        line = self.render(getattr(logger, "name", None), LEVELS.get(method_name, 20), event_dict)
+        line = self.render(
+            getattr(logger, "name", None), METHOD_LEVELS.get(method_name, 20), event_dict
+        )
         return line if self._newline else line[:-1]
 
     def render(self, logger_name: Any, levelno: int, event_dict: EventDict) -> bytes:
@@ -208,7 +197,7 @@ class JsonRenderer:
             name = render.safe_str(name)
         exc = event_dict.pop("exc_info", None)
         exc_info = None if exc is None else _exc_info(exc)
-        levelname = _NAMES.get(levelno, "INFO")
+        levelname = level_name(levelno)
         line = self.encoder.encode(
             ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info
         )
@@ -242,7 +231,7 @@ class JsonRenderer:
             bridge.record(
                 event_dict.get(TIME_KEY) or time.time(),
                 levelno,
-                _NAMES.get(levelno, "INFO"),
+                level_name(levelno),
                 name if name is None or type(name) is str else render.safe_str(name),
                 message,
                 event_dict.get(CONTEXT_KEY),
@@ -273,7 +262,7 @@ class _BridgeProcessor:
         return event_dict
 
     def _record(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> None:
-        levelno = LEVELS.get(method_name, 20)
+        levelno = METHOD_LEVELS.get(method_name, 20)
         # Ids and time captured earlier in the chain (capture_trace_context) win: they
         # are what tracelog's JsonRenderer will write on the line.
         ctx = event_dict.get(CONTEXT_KEY, _UNSET)
@@ -287,7 +276,7 @@ class _BridgeProcessor:
         bridge.record(
             event_dict.get(TIME_KEY) or time.time(),
             levelno,
-            _NAMES.get(levelno, "INFO"),
+            level_name(levelno),
             _logger_name(event_dict.get("logger") or getattr(logger, "name", None)),
             _message(event_dict.get("event")),
             ctx,
@@ -352,20 +341,17 @@ class OtelLogEmitter(_BridgeProcessor):
 
 
 class _Active:
-    """What the chain built by ``tracelog.configure()`` renders with, and where it writes.
+    """The level of tracelog's loggers; everything else they use is the current state.
 
     Loggers taken before a later ``configure()`` hold the stable processor and logger
-    objects below, which read this state on every call: they follow the new settings.
+    objects below, which read ``tracelog._state.current`` on every call: they follow
+    the new settings.
     """
 
-    __slots__ = ("_level", "queue", "renderer", "sampler", "sink")
+    __slots__ = ("_level",)
 
     def __init__(self) -> None:
         self._level = 20
-        self.renderer = JsonRenderer(_newline=True)
-        self.sink: LineSink | None = None
-        self.queue: TracelogQueueHandler | None = None
-        self.sampler: LogSampler | None = None
 
     @property
     def level(self) -> int:
@@ -377,23 +363,34 @@ class _Active:
         self._level = levelno
         _apply_level(levelno)
 
-    def get_sink(self) -> LineSink:
-        """The configured sink; before any configure(), one on stderr.
-
-        No lock: two threads racing here make two stderr sinks, which write the same.
-        """
-        sink = self.sink
-        if sink is None:
-            sink = self.sink = LineSink(None)
-        return sink
-
 
 ACTIVE = _Active()
+# Before any configure(): lines in the default layout on stderr.
+_UNCONFIGURED_RENDERER = JsonRenderer(_newline=True)
+_unconfigured_sink: list[LineSink] = []
+
+
+def _default_sink() -> LineSink:
+    """The sink before any configure(): one on stderr, made on first use.
+
+    No lock: two threads racing here make two stderr sinks, which write the same.
+    """
+    if not _unconfigured_sink:
+        _unconfigured_sink.append(LineSink(None))
+    return _unconfigured_sink[0]
+
+
+def _renderer() -> JsonRenderer:
+    return _state.current.renderer or _UNCONFIGURED_RENDERER
+
+
+def _sink() -> LineSink:
+    return _state.current.sink or _default_sink()
 
 
 def render_active(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> bytes:
     """The final processor of the configured chain: render with the active settings."""
-    return ACTIVE.renderer(logger, method_name, event_dict)
+    return _renderer()(logger, method_name, event_dict)
 
 
 class SinkLogger:
@@ -409,7 +406,7 @@ class SinkLogger:
 
     def msg(self, line: bytes) -> None:
         """Write one rendered line (with its newline)."""
-        ACTIVE.get_sink().write(line)
+        _sink().write(line)
 
     debug = info = warning = warn = error = err = exception = critical = fatal = log = msg
 
@@ -420,15 +417,6 @@ class SinkLoggerFactory:
     def __call__(self, *args: Any) -> SinkLogger:
         name = args[0] if args and isinstance(args[0], str) else None
         return SinkLogger(name)
-
-
-def _event(event: Any, args: tuple[Any, ...]) -> Any:
-    if not args:
-        return event
-    try:
-        return event % args
-    except Exception:
-        return f"{render.safe_repr(event)} % {render.safe_repr(args)}"
 
 
 def _pin(fields: dict[str, Any]) -> None:
@@ -442,13 +430,14 @@ def _pin(fields: dict[str, Any]) -> None:
 
 def _write(logger_name: Any, levelno: int, fields: dict[str, Any]) -> None:
     """Render and write now, or hand to queue mode's listener."""
-    queued = ACTIVE.queue
+    state = _state.current
+    renderer = state.renderer or _UNCONFIGURED_RENDERER
+    queued = state.queue
     if queued is not None:
-        renderer = ACTIVE.renderer
         renderer.bridge_now(logger_name, levelno, fields)
         queued.put(QueuedEvent(renderer.render_deferred, logger_name, levelno, fields))
     else:
-        ACTIVE.get_sink().write(ACTIVE.renderer.render(logger_name, levelno, fields))
+        (state.sink or _default_sink()).write(renderer.render(logger_name, levelno, fields))
 
 
 def _write_buffered(item: tuple[Any, int, dict[str, Any]]) -> None:
@@ -460,7 +449,6 @@ def _write_buffered(item: tuple[Any, int, dict[str, Any]]) -> None:
 def _write_sampled(
     sampler: LogSampler,
     decision: int,
-    failed: bool,
     ctx: TraceContext | None,
     service: str | None,
     logger_name: Any,
@@ -468,30 +456,23 @@ def _write_sampled(
     fields: dict[str, Any],
 ) -> None:
     """Write (or buffer) a line the sampler did not drop; the ids were captured already."""
-    if ctx is not None:
-        if decision == BUFFER:
-            fields[CONTEXT_KEY], fields[SERVICE_KEY] = ctx, service
-            _pin(fields)
-            if not sampler.buffer(
-                ctx, _write_buffered, (logger_name, levelno, fields), _size(fields)
-            ):
-                # The trace already failed and flushed: its detail is written directly.
-                _write(logger_name, levelno, fields)
-            return
-        if failed:
-            for write, item, _ in sampler.take(ctx):
-                write(item)
-        elif sampler.buffer_debug:
-            sampler.note_root(ctx)
-    if ACTIVE.queue is not None:
+    if decision == BUFFER and ctx is not None:
+        fields[CONTEXT_KEY], fields[SERVICE_KEY] = ctx, service
+        _pin(fields)
+        if not sampler.buffer(ctx, _write_buffered, (logger_name, levelno, fields), _size(fields)):
+            # The trace already failed and flushed: its detail is written directly.
+            _write(logger_name, levelno, fields)
+        return
+    state = _state.current
+    if state.queue is not None:
         fields[CONTEXT_KEY], fields[SERVICE_KEY] = ctx, service
         _pin(fields)
         _write(logger_name, levelno, fields)
     else:
-        line = ACTIVE.renderer.render_captured(
+        line = (state.renderer or _UNCONFIGURED_RENDERER).render_captured(
             logger_name, levelno, fields, ctx, service, time.time()
         )
-        ACTIVE.get_sink().write(line)
+        (state.sink or _default_sink()).write(line)
 
 
 def _size(fields: dict[str, Any]) -> int:
@@ -504,7 +485,7 @@ def _size(fields: dict[str, Any]) -> int:
 # structlog registers every contextvar bind_contextvars() ever created in this dict
 # (mutated in place); while it is empty merge_contextvars has nothing to merge and the
 # fast path skips the call. Without it (another structlog), always merge.
-_BOUND_CONTEXTVARS: Any = getattr(_structlog_contextvars, "_CONTEXT_VARS", None)
+_BOUND_CONTEXTVARS: Any = structlog_context_vars()
 _ALWAYS_MERGE = _BOUND_CONTEXTVARS is None
 
 
@@ -522,10 +503,11 @@ class BoundLogger(BoundLoggerBase):
 
     def _emit(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
         if args:
-            event = _event(event, args)
+            event = format_message(event, args)
         if self._processors is not CHAIN:
             return self._proxy_to_logger(method, event, **kw)
-        sampler = ACTIVE.sampler
+        state = _state.current
+        sampler = state.sampler
         if sampler is not None:
             # Decide before building anything: a dropped line should cost next to nothing.
             failed = levelno >= 40 or bool(kw.get("exc_info"))
@@ -537,7 +519,7 @@ class BoundLogger(BoundLoggerBase):
                     sampler.stats.dropped += 1
                     return None
             ctx, service = capture()
-            decision = KEEP if failed else sampler.decide(levelno, ctx)
+            decision = sampler.admit(levelno, failed, ctx)
             if decision == DROP:
                 if ctx is not None and not sampler.keeps_trace(ctx):
                     sampler.dropped_context = current_context_token()
@@ -549,14 +531,14 @@ class BoundLogger(BoundLoggerBase):
         fields["event"] = event
         name = getattr(self._logger, "name", None)
         if sampler is not None:
-            _write_sampled(sampler, decision, failed, ctx, service, name, levelno, fields)
-        elif ACTIVE.queue is not None:
+            _write_sampled(sampler, decision, ctx, service, name, levelno, fields)
+        elif state.queue is not None:
             # Queue mode: everything that depends on the caller's thread is read now.
             _pin(fields)
             _write(name, levelno, fields)
         else:
-            line = ACTIVE.renderer.render(name, levelno, fields)
-            (ACTIVE.sink or ACTIVE.get_sink()).write(line)
+            line = (state.renderer or _UNCONFIGURED_RENDERER).render(name, levelno, fields)
+            (state.sink or _default_sink()).write(line)
         return None
 
     def _log(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
@@ -593,7 +575,7 @@ class BoundLogger(BoundLoggerBase):
         return self._log("info", 20, event, args, kw)
 
     def log(self, level: int, event: Any = None, *args: Any, **kw: Any) -> Any:
-        method = _NAMES.get(level, "INFO").lower()
+        method = level_name(level).lower()
         return self._log(method, level, event, args, kw)
 
     async def adebug(self, event: Any = None, *args: Any, **kw: Any) -> Any:

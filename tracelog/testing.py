@@ -120,13 +120,13 @@ def capture_lines(**configure_kwargs: Any) -> Iterator[CapturedLines]:
     import structlog  # noqa: PLC0415
 
     import tracelog  # noqa: PLC0415
+    from tracelog import _state  # noqa: PLC0415
     from tracelog import structlog as adapter  # noqa: PLC0415
 
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     saved_structlog = structlog.get_config()
-    active = adapter.ACTIVE
-    saved_active = (active.renderer, active.sink, active.level, active.queue)
+    saved_state, saved_level_of_loggers = _state.current, adapter.ACTIVE.level
     buffer = io.StringIO()
     lines = CapturedLines(buffer)
     tracelog.configure(stream=buffer, **configure_kwargs)
@@ -137,5 +137,6 @@ def capture_lines(**configure_kwargs: Any) -> Iterator[CapturedLines]:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
         structlog.configure(**saved_structlog)
-        active.renderer, active.sink, active.level, active.queue = saved_active
+        _state.swap(saved_state)
+        adapter.ACTIVE.level = saved_level_of_loggers
         lines.refresh()

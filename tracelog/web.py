@@ -19,10 +19,8 @@ sees them, following W3C Trace Context Level 1 where OpenTelemetry's
 
 from __future__ import annotations
 
-import functools
 import random
 import re
-import traceback
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from opentelemetry.context import Context, attach, detach
@@ -40,9 +38,8 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
+from tracelog import _state
 from tracelog.context import current_trace_context
-from tracelog.redact import Redactor
-from tracelog.render import safe_str, truncate_head
 
 if TYPE_CHECKING:
     from collections.abc import (
@@ -273,15 +270,15 @@ class _Exchange:
 
     def fail(self, exc: BaseException) -> None:
         if self.span is not None:
-            # The exception's text goes through the same redaction as log lines: a
-            # request's failure often quotes what it was sent.
-            message = _redactor().text(safe_str(exc))
-            stack = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            # The same description and redaction as the log lines (the configured
+            # Redactor): a request's failure often quotes what it was sent.
+            type_, message, stack = _state.scrubber().exception((type(exc), exc, exc.__traceback__))
             self.span.record_exception(
                 exc,
                 attributes={
+                    "exception.type": type_,
                     "exception.message": message,
-                    "exception.stacktrace": _redactor().text(truncate_head(stack)),
+                    "exception.stacktrace": stack,
                 },
             )
             self.span.set_attribute("error.type", type(exc).__qualname__)
@@ -291,11 +288,6 @@ class _Exchange:
         if self.span is not None:
             self.span.end()
             self.span = None
-
-
-@functools.cache
-def _redactor() -> Redactor:
-    return Redactor()
 
 
 def _status_code(status: str) -> int | None:

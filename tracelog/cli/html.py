@@ -12,7 +12,6 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracelog.cli.show import span_duration, trace_link
 from tracelog.cli.term import escape, format_ms, format_value
 
 if TYPE_CHECKING:
@@ -102,7 +101,7 @@ def render_html(trace: Trace, url: TraceUrl | None = None) -> str:
     """The whole page as a string."""
     scale = _Scale(trace)
     duration = trace.duration_ms
-    link = trace_link(url, trace)
+    link = url.for_trace(trace) if url is not None else None
     trace_id = _h(trace.trace_id)
     title = (
         f'<a class="trace-id" href="{_h(link)}">{trace_id}</a>'
@@ -152,7 +151,7 @@ def _span(span: SpanNode, depth: int, trace: Trace, scale: _Scale, url: TraceUrl
         label.append(f'<span class="service">{_h(span.service)}</span>')
     if span.kind:
         label.append(f'<span class="kind">{_h(span.kind)}</span>')
-    duration = span_duration(span)
+    duration = span.duration
     if duration is not None:
         label.append(f'<span class="duration">{format_ms(duration)}</span>')
     if span.failed:

@@ -8,9 +8,13 @@ come from :mod:`tracelog.schemas`, the one place that writes them.
 from __future__ import annotations
 
 import string
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from tracelog.schemas import datadog_trace_id, xray_trace_id
+
+if TYPE_CHECKING:
+    from tracelog.cli.show import SpanNode, Trace
 
 __all__ = ["PLACEHOLDERS", "TemplateError", "TraceUrl"]
 
@@ -65,4 +69,13 @@ class TraceUrl:
             trace_id_dd=datadog_trace_id(trace_id),
             xray_trace_id=xray_trace_id(trace_id),
             service=quote(service or "", safe=""),
+        )
+
+    def for_trace(self, trace: Trace, span: SpanNode | None = None) -> str:
+        """The URL of a trace (or of a span, when given and the template has ``{span_id}``)."""
+        root = span or (trace.roots[0] if trace.roots else None)
+        return self.render(
+            trace.trace_id,
+            root.span_id if root is not None else None,
+            root.service if root is not None else None,
         )

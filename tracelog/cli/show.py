@@ -71,6 +71,15 @@ class SpanNode:
             return self.name
         return "(lines without a span)" if self.span_id is None else "(no span record)"
 
+    @property
+    def duration(self) -> float | None:
+        """A recorded span's duration in ms (None for a span known from lines only)."""
+        if self.duration_ms is not None:
+            return self.duration_ms
+        if self.recorded and self.start is not None and self.end is not None:
+            return (self.end - self.start) * 1000
+        return None
+
     def _log_times(self) -> list[float]:
         return [e.view.time for e in self.logs if e.view.time is not None]
 
@@ -222,15 +231,6 @@ def _break_cycles(roots: list[SpanNode], spans: list[SpanNode]) -> None:
             stack.extend(c for c in member.children if id(c) not in seen)
 
 
-def span_duration(span: SpanNode) -> float | None:
-    """A recorded span's duration in ms (None for a span known from lines only)."""
-    if span.duration_ms is not None:
-        return span.duration_ms
-    if span.recorded and span.start is not None and span.end is not None:
-        return (span.end - span.start) * 1000
-    return None
-
-
 class _Axis:
     __slots__ = ("start", "total", "width")
 
@@ -299,7 +299,7 @@ def _span_text(span: SpanNode, colors: Colors) -> str:
         parts.append(colors.paint(escape(span.service), "36"))
     if span.kind:
         parts.append(colors.paint(escape(span.kind), "2"))
-    duration = span_duration(span)
+    duration = span.duration
     if duration is not None:
         parts.append(format_ms(duration))
     if span.failed:
@@ -325,18 +325,6 @@ def _log_text(entry: LogEntry, trace: Trace, colors: Colors) -> str:
 
 def _offset(seconds: float) -> str:
     return f"+{format_ms(max(seconds, 0.0) * 1000)}"
-
-
-def trace_link(url: TraceUrl | None, trace: Trace, span: SpanNode | None = None) -> str | None:
-    """The trace's URL (or a span's, when given and the template has ``{span_id}``)."""
-    if url is None:
-        return None
-    root = span or (trace.roots[0] if trace.roots else None)
-    return url.render(
-        trace.trace_id,
-        root.span_id if root is not None else None,
-        root.service if root is not None else None,
-    )
 
 
 def run(args: argparse.Namespace, session: Session, query: TraceQuery, url: TraceUrl | None) -> int:
@@ -365,7 +353,12 @@ def run(args: argparse.Namespace, session: Session, query: TraceQuery, url: Trac
     colors = Colors(use_color(args.color, sys.stdout))
     columns = shutil.get_terminal_size((100, 24)).columns
     width = max(20, min(48, columns // 3))
-    text = "\n".join(render_text(trace, colors, width, trace_link(url, trace))) + "\n"
+    text = (
+        "\n".join(
+            render_text(trace, colors, width, url.for_trace(trace) if url is not None else None)
+        )
+        + "\n"
+    )
     sys.stdout.buffer.write(text.encode("utf-8", "replace"))
     sys.stdout.flush()
     return session.finish(found=True)

@@ -1,0 +1,185 @@
+"""The one event path: a log call's message, fields and exception as safe, redacted data.
+
+Every output of a log call goes through :class:`Scrubber`: the JSON line
+(:class:`tracelog._line.LineEncoder`), the span event and the OTel log record
+(:class:`tracelog.bridge.Bridge`), and the server span's exception in the WSGI/ASGI
+middleware. Each uses the configured :class:`~tracelog.redact.Redactor`, so one value
+gives the same redacted text on all of them, and nothing here raises on user data.
+
+Order, for every value: first make it JSON-safe and cut to size (objects, dataclasses
+and bytes become dicts, lists and strings), then redact what it turned into. A secret
+inside an object's repr is found that way, and no pattern ever scans more than
+:data:`tracelog.render.MAX_STRING` characters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tracelog import render
+from tracelog.schemas import describe_exception
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from tracelog.redact import Redactor
+    from tracelog.schemas import ExcInfo
+
+__all__ = ["USER_PREFIX", "Scrubber", "format_message", "resolve_redactor"]
+
+#: The prefix a user field takes when its name is one of the output's own keys.
+USER_PREFIX = "user."
+_MAX_STRING = render.MAX_STRING
+# The ints a JSON line holds as numbers (orjson's range); others are written as text.
+_INT_MIN, _INT_LIMIT = -(2**63), 2**64
+
+
+def resolve_redactor(redact: object) -> Redactor | None:
+    """``True`` -> the default Redactor, ``False``/None -> None, a Redactor -> itself.
+
+    Raises:
+        TypeError: for anything else.
+    """
+    from tracelog.redact import Redactor  # noqa: PLC0415 - keeps the regexes lazy
+
+    if redact is True:
+        return Redactor()
+    if redact is False or redact is None:
+        return None
+    if isinstance(redact, Redactor):
+        return redact
+    raise TypeError(f"redact must be True, False or a tracelog Redactor, not {redact!r}")
+
+
+class _SafeArg:
+    """A %-format argument whose str() and repr() never raise."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return render.safe_str(self.value)
+
+    def __repr__(self) -> str:
+        return render.safe_repr(self.value)
+
+
+def _safe_args(args: tuple[Any, ...] | Mapping[str, Any]) -> Any:
+    # Numbers and strings stay as they are, so %d and %.2f still work.
+    plain = (str, int, float)
+    if isinstance(args, tuple):
+        return tuple(a if type(a) in plain else _SafeArg(a) for a in args)
+    return {k: v if type(v) in plain else _SafeArg(v) for k, v in args.items()}
+
+
+def format_message(template: object, args: tuple[Any, ...] | Mapping[str, Any] | None) -> str:
+    """``template % args`` as both frameworks do it; never raises.
+
+    An argument whose ``__str__`` or ``__repr__`` raises (or returns a non-string, or
+    recurses without end) is formatted again through :func:`tracelog.render.safe_str` /
+    :func:`~tracelog.render.safe_repr`: a placeholder naming its type stands in. A
+    template that does not fit its arguments keeps the template and the arguments (as
+    safe reprs) and says why, so the line is never lost.
+    """
+    text = template if type(template) is str else render.safe_str(template)
+    if not args:
+        return text
+    try:
+        message = text % args
+    except Exception:
+        try:
+            message = text % _safe_args(args)
+        except Exception as exc:
+            return (
+                f"{render.safe_repr(template)} % {render.safe_repr(args)} "
+                f"(format failed: {type(exc).__name__})"
+            )
+    return message if type(message) is str else render.safe_str(message)
+
+
+class Scrubber:
+    """Turns a log call's parts into JSON-safe, redacted data; never raises on user data.
+
+    Args:
+        redactor: the configured :class:`~tracelog.redact.Redactor`, or None for none.
+    """
+
+    __slots__ = ("redactor",)
+
+    def __init__(self, redactor: Redactor | None) -> None:
+        self.redactor = redactor
+
+    def message(self, message: str) -> str:
+        """The message, cleaned (lone surrogates, size) and redacted."""
+        if not message.isascii() or len(message) > _MAX_STRING:
+            message = render.safe_str(message)
+        redactor = self.redactor
+        if redactor is not None and message not in redactor._clean:
+            message = redactor.text(message)
+        return message
+
+    def fields_into(
+        self, out: dict[str, Any], fields: Mapping[Any, Any], reserved: frozenset[str]
+    ) -> dict[str, Any]:
+        """Add *fields* to *out*, JSON-safe and redacted; returns *out*.
+
+        A field whose name is in *reserved* or already in *out* keeps its value under
+        ``user.<name>`` (never overwriting, never a duplicate key), unless it holds the
+        very value already there (a trace field added earlier in a structlog chain).
+        """
+        # Written out inline on purpose: this runs once per field of every log call, and
+        # on these machines every avoided function call is ~0.1 us.
+        redactor = self.redactor
+        coerce = render.coerce
+        if redactor is not None:
+            # The redactor's memos, read directly: a hit costs a lookup, not a call.
+            known_keys = redactor._key_cache
+            clean = redactor._clean
+            secret = redactor.is_secret_key
+            scan = redactor.text
+            walk = redactor.value
+        for key, value in fields.items():
+            if type(key) is not str:
+                key = render.safe_str(key)  # noqa: PLW2901
+            t = type(value)
+            if t is str:
+                if len(value) > _MAX_STRING:
+                    value = coerce(value)  # noqa: PLW2901
+            elif t is int:
+                if not _INT_MIN <= value < _INT_LIMIT:  # past 64 bits: as text
+                    value = coerce(value)  # noqa: PLW2901
+                    t = type(value)
+            elif t is not bool and value is not None:
+                value = coerce(value)  # noqa: PLW2901
+                t = type(value)
+            if redactor is not None:
+                is_secret = known_keys.get(key)
+                if is_secret is None:
+                    is_secret = secret(key)
+                if is_secret:
+                    value = redactor.replacement  # noqa: PLW2901
+                elif t is str:
+                    if value not in clean:
+                        value = scan(value)  # noqa: PLW2901
+                elif t is dict or t is list:
+                    value = walk(value)  # noqa: PLW2901
+            if key in reserved or key in out:
+                if out.get(key) == value:
+                    continue
+                key = USER_PREFIX + key  # noqa: PLW2901
+                while key in out:
+                    key = "_" + key  # noqa: PLW2901
+            out[key] = value
+        return out
+
+    def exception(self, exc_info: ExcInfo) -> tuple[str, str, str]:
+        """(type, message, stack trace) of an exception, cut to size and redacted."""
+        type_, text, stack = describe_exception(exc_info)
+        # The stack is cut keeping its end (where the error is), then cleaned.
+        text, stack = render.safe_str(text), render.safe_str(render.truncate_head(stack))
+        redactor = self.redactor
+        if redactor is not None:
+            text, stack = redactor.text(text), redactor.text(stack)
+        return type_, text, stack
