@@ -45,8 +45,8 @@ def parse_size(text: str) -> int:
 
 def generate(path: Path, size: int, seed: int = 7) -> int:
     """Write *size* bytes of mixed-layout lines to *path*; return the target's line count."""
+    from tracelog._context import TraceContext
     from tracelog._line import LineEncoder
-    from tracelog.context import TraceContext
     from tracelog.schemas import SCHEMA_NAMES, get_schema
 
     target = TraceContext(TARGET_ID, "00f067aa0ba902b7", "01")

@@ -763,7 +763,7 @@ class TestAdapters:
             processors=[capture_trace_context, SpanEventRecorder(), JsonRenderer()],
         )
         with recorder.tracer.start_as_current_span("op") as span:
-            line = tracelog.render.loads(log.info("chained", logger="shop", k=1))
+            line = tracelog._render.loads(log.info("chained", logger="shop", k=1))
             log.debug("too low")
         ((name, attrs),) = events(recorder.finished()[0])
         assert ("chained", {"log.severity": "INFO", "log.message": "chained"}) == (

@@ -13,14 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.cli_support import run_cli
-from tracelog import render
+from tracelog import _render as render
+from tracelog._context import TraceContext
 from tracelog.cli import main
 from tracelog.cli.ids import IdError, TraceQuery, parse_span_id, parse_trace_id
 from tracelog.cli.links import TemplateError, TraceUrl
 from tracelog.cli.scan import InputError, Matcher, Tally, scan
 from tracelog.cli.show import SpanNode, Trace, build_trace
 from tracelog.cli.term import Colors, escape, format_ms, use_color
-from tracelog.context import TraceContext
 from tracelog.schemas import (
     SCHEMA_NAMES,
     SPAN_RECORD,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_support import Corpus, run_cli, write_corpus
-from tracelog import render
+from tracelog import _render as render
 from tracelog.schemas import datadog_span_id, datadog_trace_id, xray_trace_id
 from tracelog.testing import SpanRecorder
 

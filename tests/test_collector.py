@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import tracelog
-from tracelog import render
+from tracelog import _render as render
 from tracelog.collector import OtlpReceiver
 from tracelog.stdlib import OtelLogHandler
 from tracelog.testing import capture_lines

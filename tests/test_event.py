@@ -14,7 +14,7 @@ import pytest
 
 import tracelog
 from tests.conftest import emit
-from tracelog import render
+from tracelog import _render as render
 from tracelog._event import Scrubber, format_message
 from tracelog.redact import Redactor
 from tracelog.web import TraceContextMiddleware

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tests.conftest import emit
-from tracelog import render
+from tracelog import _render as render
 from tracelog.export import JsonLinesSpanExporter
 from tracelog.schemas import SPAN_RECORD, SpanRecord
 from tracelog.testing import SpanRecorder

@@ -98,10 +98,10 @@ class TestImportRules:
         # web.py extracts, attaches and starts spans; the bridge adds events and records;
         # _compat holds the private reads context.py uses. All ask context.py for the
         # current span.
-        assert {"context", "web", "bridge", "_compat"} == readers
+        assert {"_context", "web", "bridge", "_compat"} == readers
         current = {"get_current_span", "get_current", "get_value", "_current_span"}
         callers = {module_name(p) for p in SOURCES if names_of(p) & current}
-        assert {"context"} == callers
+        assert {"_context"} == callers
 
 
 class TestImportSideEffects:

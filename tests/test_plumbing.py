@@ -13,10 +13,11 @@ import orjson
 import pytest
 
 import tracelog
-from tracelog import _state, context
+from tracelog import _context as context
+from tracelog import _state
 from tracelog._line import LineEncoder, resolve_redactor
+from tracelog._sink import LineSink
 from tracelog.redact import Redactor
-from tracelog.sink import LineSink
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceContextFilter
 from tracelog.testing import SpanRecorder
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tracelog import render
+from tracelog import _render as render
 
 
 class Color(enum.Enum):

@@ -15,7 +15,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 import tracelog
 from tests.conftest import emit
-from tracelog.sampling import LogSampler, parse_sample
+from tracelog._sampling import LogSampler, parse_sample
 from tracelog.schemas import get_schema
 from tracelog.testing import SpanRecorder
 

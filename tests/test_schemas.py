@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracelog import render
-from tracelog.context import TraceContext
+from tracelog import _render as render
+from tracelog._context import TraceContext
 from tracelog.schemas import (
     DEFAULT,
     SCHEMA_NAMES,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tracelog._context import TraceContext, current_trace_context
+from tracelog._propagation import ContextThread, ContextThreadPoolExecutor, run_in_executor, wrap
 from tracelog.config import configure, get_logger, shutdown, stats
-from tracelog.context import TraceContext, current_trace_context
-from tracelog.propagation import ContextThread, ContextThreadPoolExecutor, run_in_executor, wrap
 from tracelog.redact import Redactor
 from tracelog.schemas import SCHEMA_NAMES, Schema
 

@@ -9,14 +9,14 @@ gives the same redacted text on all of them, and nothing here raises on user dat
 Order, for every value: first make it JSON-safe and cut to size (objects, dataclasses
 and bytes become dicts, lists and strings), then redact what it turned into. A secret
 inside an object's repr is found that way, and no pattern ever scans more than
-:data:`tracelog.render.MAX_STRING` characters.
+:data:`tracelog._render.MAX_STRING` characters.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tracelog import render
+from tracelog import _render as render
 from tracelog.schemas import describe_exception
 
 if TYPE_CHECKING:
@@ -78,8 +78,8 @@ def format_message(template: object, args: tuple[Any, ...] | Mapping[str, Any] |
     """``template % args`` as both frameworks do it; never raises.
 
     An argument whose ``__str__`` or ``__repr__`` raises (or returns a non-string, or
-    recurses without end) is formatted again through :func:`tracelog.render.safe_str` /
-    :func:`~tracelog.render.safe_repr`: a placeholder naming its type stands in. A
+    recurses without end) is formatted again through :func:`tracelog._render.safe_str` /
+    :func:`~tracelog._render.safe_repr`: a placeholder naming its type stands in. A
     template that does not fit its arguments keeps the template and the arguments (as
     safe reprs) and says why, so the line is never lost.
     """

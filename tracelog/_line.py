@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tracelog import render
+from tracelog import _render as render
+from tracelog._context import fallback_service
 from tracelog._event import Scrubber, resolve_redactor
-from tracelog.context import fallback_service
 from tracelog.schemas import ExcInfo, Schema, get_schema
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tracelog.context import TraceContext
+    from tracelog._context import TraceContext
     from tracelog.redact import Redactor
 
 

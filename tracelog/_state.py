@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     import logging
 
     from tracelog._queue import TracelogQueueHandler
+    from tracelog._sampling import LogSampler
+    from tracelog._sink import LineSink
     from tracelog.bridge import Bridge
-    from tracelog.sampling import LogSampler
-    from tracelog.sink import LineSink
     from tracelog.stdlib import JsonStreamHandler
 
 __all__ = ["UNCONFIGURED", "State", "current", "scrubber", "swap"]

@@ -40,19 +40,19 @@ from opentelemetry._logs import (
 )
 from opentelemetry.context import Context
 
-from tracelog import render
+from tracelog import _render as render
 from tracelog._compat import ProxyLoggerProvider, span_dropped_events, span_event_limit
+from tracelog._context import current_span_for
 from tracelog._event import Scrubber, resolve_redactor
 from tracelog._levels import parse_level
-from tracelog.context import current_span_for
-from tracelog.sink import _diagnose
+from tracelog._sink import _diagnose
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from opentelemetry._logs import Logger, LoggerProvider
 
-    from tracelog.context import TraceContext
+    from tracelog._context import TraceContext
     from tracelog.redact import Redactor
     from tracelog.schemas import ExcInfo
 

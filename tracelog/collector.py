@@ -46,7 +46,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from tracelog import render
+from tracelog import _render as render
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence

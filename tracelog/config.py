@@ -19,7 +19,7 @@ from tracelog._levels import DEBUG
 from tracelog._line import LineEncoder
 from tracelog._options import resolve
 from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
-from tracelog.sampling import LogSampler, SamplingStats, check_settings
+from tracelog._sampling import LogSampler, SamplingStats, check_settings
 from tracelog.schemas import SCHEMA_NAMES, Schema, gcp, get_schema
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceSamplingFilter
 

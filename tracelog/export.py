@@ -2,8 +2,8 @@
 
 With it, a log file doubles as a small trace store: ``tracelog show`` draws the full
 span tree (names, parents, durations, statuses) from the file alone. The line layout is
-:data:`tracelog.schemas.SPAN_RECORD`; the line goes through :func:`tracelog.render.dumps`
-and out in one write (:class:`tracelog.sink.LineSink`), so it never tears against log
+:data:`tracelog.schemas.SPAN_RECORD`; the line goes through :func:`tracelog._render.dumps`
+and out in one write (:class:`tracelog._sink.LineSink`), so it never tears against log
 lines written to the same file by other threads or processes.
 
 This module imports the OpenTelemetry SDK (the ``sdk`` extra); ``import tracelog`` never
@@ -23,11 +23,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from tracelog import render
+from tracelog import _render as render
+from tracelog._context import TraceContext, _resource_service
 from tracelog._event import resolve_redactor
-from tracelog.context import TraceContext, _resource_service
+from tracelog._sink import LineSink
 from tracelog.schemas import SPAN_RECORD
-from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

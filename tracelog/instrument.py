@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 
 from tracelog import config
 from tracelog._options import ENV_CONFIGURE, env_bool
-from tracelog.sink import _diagnose
+from tracelog._sink import _diagnose
 
 if TYPE_CHECKING:
     from collections.abc import Collection

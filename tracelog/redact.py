@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracelog.render import MAX_DEPTH
+from tracelog._render import MAX_DEPTH
 
 __all__ = ["DEFAULT_KEYS", "REDACTED", "Redactor"]
 

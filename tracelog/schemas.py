@@ -1,7 +1,7 @@
 """Layouts as data: the one place that knows each backend's field names and encodings.
 
 A :class:`Schema` writes a line's head (time, level, logger, message, service), its trace
-fields from a :class:`~tracelog.context.TraceContext`, and its exception fields; and it
+fields from a :class:`~tracelog._context.TraceContext`, and its exception fields; and it
 reads a trace id back from a parsed line, which is how ``tracelog grep`` finds a trace in
 any layout. Both framework adapters and the CLI go through these objects, so a field
 name is written down exactly once.
@@ -24,7 +24,7 @@ from tracelog._levels import LOWER_NAMES, gcp_severity, lower_name
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from tracelog.context import TraceContext
+    from tracelog._context import TraceContext
 
 __all__ = [
     "DEFAULT",

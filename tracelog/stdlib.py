@@ -19,19 +19,19 @@ from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
 
+from tracelog._context import TraceContext, capture, capture_span
 from tracelog._event import format_message
 from tracelog._levels import ERROR
-from tracelog.context import TraceContext, capture, capture_span
-from tracelog.sampling import BUFFER, DROP
+from tracelog._sampling import BUFFER, DROP
+from tracelog._sink import LineSink
 from tracelog.schemas import FOREIGN_TRACE_ATTRS
-from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from tracelog._line import LineEncoder
+    from tracelog._sampling import LogSampler
     from tracelog.bridge import Bridge, OtelLogOptions, SpanEventOptions
-    from tracelog.sampling import LogSampler
     from tracelog.schemas import ExcInfo, Schema
 
 __all__ = [
@@ -82,7 +82,7 @@ class TraceContextFilter(logging.Filter):
 
 
 class TraceSamplingFilter(logging.Filter):
-    """Per-trace sampling and the debug buffer for stdlib records (see ``tracelog.sampling``).
+    """Per-trace sampling and the debug buffer for stdlib records (see ``tracelog._sampling``).
 
     Put it on the handler that writes (or enqueues); *emit* is that handler's ``emit``,
     used to write buffered records when their trace errors.
@@ -283,7 +283,7 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     Differences from :class:`logging.StreamHandler`, on purpose:
 
-    * no lock is held across format, write and flush: a :class:`~tracelog.sink.LineSink`
+    * no lock is held across format, write and flush: a :class:`~tracelog._sink.LineSink`
       writes a whole line in one ``os.write``, so threads never tear lines and never
       queue up behind each other's flush;
     * write failures are reported once with a count (``handleError`` is overridden),

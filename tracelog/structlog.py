@@ -24,23 +24,24 @@ from typing import TYPE_CHECKING, Any, Unpack, cast
 from structlog import BoundLoggerBase
 from structlog import contextvars as _structlog_contextvars
 
-from tracelog import _state, render
+from tracelog import _render as render
+from tracelog import _state
 from tracelog._compat import structlog_context_vars
+from tracelog._context import capture, capture_span, current_context_token
 from tracelog._event import format_message
 from tracelog._levels import METHOD_LEVELS, level_name
 from tracelog._line import LineEncoder
 from tracelog._queue import QueuedEvent
+from tracelog._sampling import BUFFER, DROP, LogSampler
+from tracelog._sink import LineSink
 from tracelog.bridge import Bridge
-from tracelog.context import capture, capture_span, current_context_token
-from tracelog.sampling import BUFFER, DROP, LogSampler
 from tracelog.schemas import DEFAULT, ExcInfo, Schema
-from tracelog.sink import LineSink
 
 if TYPE_CHECKING:
     from structlog.typing import EventDict, WrappedLogger
 
+    from tracelog._context import TraceContext
     from tracelog.bridge import OtelLogOptions, SpanEventOptions
-    from tracelog.context import TraceContext
 
 __all__ = [
     "BoundLogger",

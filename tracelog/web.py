@@ -39,7 +39,7 @@ from opentelemetry.trace import (
 )
 
 from tracelog import _state
-from tracelog.context import current_trace_context
+from tracelog._context import current_trace_context
 
 if TYPE_CHECKING:
     from collections.abc import (

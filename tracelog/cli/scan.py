@@ -28,7 +28,7 @@ import zlib
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tracelog import render
+from tracelog import _render as render
 from tracelog.schemas import Schema, all_readers
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tracelog import render
+from tracelog import _render as render
 
 if TYPE_CHECKING:
     from tracelog.schemas import Schema

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tracelog import _fork
+from tracelog._context import TraceContext, is_finished, local_root_span
 from tracelog._options import positive_int
-from tracelog.context import TraceContext, is_finished, local_root_span
 
 if TYPE_CHECKING:
     from collections.abc import Callable
