@@ -58,6 +58,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DROPPED_EVENTS_ATTRIBUTE",
+    "EXCEPTION_MESSAGE",
+    "EXCEPTION_STACKTRACE",
+    "EXCEPTION_TYPE",
+    "LOGGER_KEY",
+    "MESSAGE_KEY",
+    "SEVERITY_KEY",
     "Bridge",
     "OtelLogOptions",
     "SpanEventOptions",
@@ -81,6 +87,7 @@ class OtelLogOptions(TypedDict, total=False):
     redact: object
 
 
+# The attribute names a span event and an OTel log record carry.
 DROPPED_EVENTS_ATTRIBUTE = "tracelog.dropped_events"
 SEVERITY_KEY = "log.severity"
 MESSAGE_KEY = "log.message"
