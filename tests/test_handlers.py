@@ -18,6 +18,7 @@ import pytest
 
 import tracelog
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceContextFilter
+from tracelog.testing import SpanRecorder
 
 
 def span_ids(span) -> tuple[str, str]:
@@ -226,3 +227,73 @@ class TestDictConfig:
         handler.setStream(second)
         handler.handle(logging.LogRecord("x", logging.INFO, __file__, 1, "moved", (), None))
         assert ("", "moved") == (first.getvalue(), orjson.loads(second.getvalue())["message"])
+
+
+class TestStdlibEdges:
+    def test_filter_keeps_first_capture(self) -> None:
+        """A second filter pass does not overwrite the ids captured at the call."""
+        rec = SpanRecorder()
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        with rec.tracer.start_as_current_span("op"):
+            TraceContextFilter().filter(record)
+        TraceContextFilter().filter(record)
+        line = orjson.loads(JsonFormatter().format(record))
+        assert "spanId" in line
+
+    def test_stack_info_and_odd_exc_info(self) -> None:
+        """stack_info becomes a field; an exc_info of (None, None, None) is ignored."""
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), (None, None, None))
+        record.stack_info = "Stack (most recent call last):\n  here"
+        line = orjson.loads(JsonFormatter().format(record))
+        assert "exception" not in line
+        assert line["stack_info"].startswith("Stack")
+
+    def test_default_formatter_and_format_error(self, capfd) -> None:
+        """A handler without formatter writes JSON; a formatter that raises is counted once."""
+        buffer = io.StringIO()
+        handler = JsonStreamHandler(buffer)
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        handler.handle(record)
+        assert "m" == orjson.loads(buffer.getvalue())["message"]
+
+        class Broken(logging.Formatter):
+            def format(self, record: logging.LogRecord) -> str:
+                raise RuntimeError("formatter bug")
+
+        handler.setFormatter(Broken())
+        handler.handle(record)
+        handler.handle(record)
+        assert 2 == handler.sink.failed
+        assert 1 == capfd.readouterr().err.count("formatter bug")
+
+    def test_rejecting_filter(self) -> None:
+        """A filter that rejects keeps the record out."""
+        buffer = io.StringIO()
+        handler = JsonStreamHandler(buffer)
+        handler.addFilter(lambda r: False)
+        assert not handler.handle(logging.LogRecord("x", 20, __file__, 1, "m", (), None))
+        assert "" == buffer.getvalue()
+
+    def test_flush_failure_is_counted(self) -> None:
+        """A text stream whose flush raises goes to the error path."""
+
+        class BadFlush(io.StringIO):
+            def flush(self) -> None:
+                raise OSError("flush")
+
+        handler = JsonStreamHandler(BadFlush())
+        handler.flush()
+        assert 1 == handler.sink.failed
+
+    def test_filter_returning_record(self) -> None:
+        """A filter may return a replacement record (Python 3.12 protocol)."""
+        buffer = io.StringIO()
+        handler = JsonStreamHandler(buffer)
+
+        def replace(record: logging.LogRecord) -> logging.LogRecord:
+            return logging.LogRecord("other", 20, __file__, 1, "replaced", (), None)
+
+        handler.addFilter(replace)  # type: ignore[arg-type]
+        handler.handle(logging.LogRecord("x", 20, __file__, 1, "m", (), None))
+        expected = "replaced" if sys.version_info >= (3, 12) else "m"
+        assert expected == orjson.loads(buffer.getvalue())["message"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 from typing import Any
 
 import orjson
@@ -15,6 +16,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 import tracelog
 from tests.conftest import FRAMEWORKS, emit
+from tracelog._line import LineEncoder, resolve_redactor
+from tracelog.redact import Redactor
 from tracelog.testing import SpanRecorder
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -279,3 +282,42 @@ class TestExceptions:
         out = output()
         tracelog.get_logger("app").error("failed", exc_info=KeyError("k"))
         assert "KeyError" == out.lines()[0]["exception"]["type"]
+
+
+class TestLineEdges:
+    def test_redact_argument(self) -> None:
+        """redact accepts True, False, None and a Redactor, nothing else."""
+        custom = Redactor()
+        assert custom is resolve_redactor(custom)
+        assert resolve_redactor(None) is None
+        with pytest.raises(TypeError, match="redact must be"):
+            resolve_redactor("yes")
+
+    def test_non_str_key_and_prefixed_collision(self) -> None:
+        """Non-str field keys are stringified; user.<name> collisions get another prefix."""
+        enc = LineEncoder(redact=False)
+        line = enc.build(
+            0.0,
+            20,
+            "INFO",
+            "l",
+            "m",
+            None,
+            None,
+            {1: "one", "user.level": "first", "level": "second"},
+        )  # type: ignore[dict-item]
+        assert ("one", "first", "second") == (line["1"], line["user.level"], line["_user.level"])
+
+    def test_exception_text_is_redacted(self) -> None:
+        """An exception message holding a secret is redacted."""
+        enc = LineEncoder()
+        try:
+            raise ValueError("login failed password=hunter2")  # noqa: TRY301
+        except ValueError:
+            line = enc.build(0.0, 40, "ERROR", "l", "m", None, None, None, sys.exc_info())  # type: ignore[arg-type]
+        assert "hunter2" not in orjson.dumps(line).decode()
+
+    def test_bad_service(self) -> None:
+        """An empty service name is refused."""
+        with pytest.raises(ValueError, match="service"):
+            LineEncoder(service=" ")

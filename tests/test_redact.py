@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -230,3 +231,46 @@ class TestReviewFindings:
         assert exc["message"].endswith("chars]")
         assert exc["stacktrace"].startswith("[truncated ")
         assert "hunter2" not in raw
+
+
+class Exploding(Mapping[str, Any]):
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        raise RuntimeError("cannot iterate")
+
+    def __len__(self) -> int:
+        return 1
+
+
+class TestRedactorEdges:
+    def test_unwalkable_value(self) -> None:
+        """A mapping that raises while walked becomes the placeholder."""
+        assert "[REDACTED]" == Redactor().value(Exploding())
+
+    def test_compiled_pattern_and_non_str_keys(self) -> None:
+        """Compiled patterns are accepted; non-str keys are walked, not matched."""
+        import re
+
+        r = Redactor(patterns=[re.compile(r"ORD-\d+")])
+        assert {1: "[REDACTED]"} == r.value({1: "ORD-1"})
+
+    def test_no_words_at_all(self) -> None:
+        """With defaults off and no keys, only patterns apply."""
+        r = Redactor(defaults=False, patterns=[r"x+"])
+        assert "a [REDACTED] b" == r.text("a xxx b")
+        assert not r.is_secret_key("password")
+
+    def test_key_cache_is_bounded(self, monkeypatch) -> None:
+        """The key cache is cleared when full rather than growing without bound."""
+        from tracelog import redact
+
+        monkeypatch.setattr(redact, "_KEY_CACHE_LIMIT", 3)
+        monkeypatch.setattr(redact, "_CLEAN_LIMIT", 3)
+        r = Redactor()
+        for i in range(10):
+            r.is_secret_key(f"k{i}")
+            r.text(f"text {i}")
+        assert len(r._key_cache) <= 3
+        assert len(r._clean) <= 3

@@ -10,6 +10,7 @@ import orjson
 import structlog
 
 import tracelog
+from tracelog import _state
 from tracelog.structlog import (
     JsonRenderer,
     SinkLoggerFactory,
@@ -166,3 +167,32 @@ class TestOwnChain:
         logging.getLogger("b").info("two")
         tracelog.get_logger("a").info("three")
         assert ["one", "two", "three"] == [x["message"] for x in out.lines()]
+
+
+class TestStructlogEdges:
+    def test_render_active_processor(self, output) -> None:
+        """The configured chain's last processor renders with the active settings."""
+        import structlog
+
+        from tracelog.structlog import render_active
+
+        out = output()
+        log = structlog.wrap_logger(tracelog.structlog.SinkLogger("w"), processors=[render_active])
+        log.info("through render_active")
+        assert "through render_active" == out.lines()[0]["message"]
+
+    def test_sink_before_configure(self, capfd) -> None:
+        """Before configure(), the structlog logger writes JSON to stderr."""
+
+        _state.swap(_state.UNCONFIGURED)
+        tracelog.get_logger("early").warning("unconfigured")
+        assert "unconfigured" == orjson.loads(capfd.readouterr().err)["message"]
+
+    def test_exc_info_forms(self) -> None:
+        """exc_info may be True, a tuple, an exception, or falsy."""
+        from tracelog.structlog import _exc_info
+
+        assert _exc_info(False) is None
+        assert _exc_info(True) is None  # no exception being handled
+        err = ValueError("x")
+        assert err is _exc_info((ValueError, err, None))[1]  # type: ignore[index]
