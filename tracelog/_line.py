@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tracelog import render
-from tracelog.context import fallback_service
+from tracelog.context import escaped_context, fallback_service
 from tracelog.schemas import ExcInfo, Schema, describe_exception, get_schema
 
 if TYPE_CHECKING:
@@ -121,6 +121,10 @@ class LineEncoder:
         # log call, and on these machines every avoided function call is ~0.1 us.
         schema = self.schema
         redactor = self.redactor
+        if ctx is None and exc_info is not None:
+            # A server logs a request's failure after the request's span ended: the
+            # exception kept the ids of the request it escaped from.
+            ctx = escaped_context(exc_info)
         # Cut to size before redacting: the patterns' cost grows with the text.
         if len(message) > _MAX_STRING:
             message = render.coerce(message)

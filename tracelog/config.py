@@ -14,6 +14,7 @@ import threading
 import warnings
 from typing import IO, TYPE_CHECKING, Any
 
+from tracelog import _frameworks
 from tracelog._line import LineEncoder
 from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
 from tracelog.sampling import LogSampler, SamplingStats, check_settings, positive_int
@@ -170,6 +171,7 @@ def configure(
     logger_provider: LoggerProvider | None = None,
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
+    frameworks: bool | None = None,
 ) -> None:
     """Send stdlib logging and structlog through tracelog: one JSON line per call.
 
@@ -207,6 +209,10 @@ def configure(
             one, looked up at each call).
         gcp_project: project id for the ``gcp`` schema (default ``GOOGLE_CLOUD_PROJECT``).
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
+        frameworks: route the servers' own loggers (uvicorn, gunicorn, Django, Celery,
+            werkzeug) through tracelog's handler, also when the server sets up its
+            logging later (``TRACELOG_FRAMEWORKS``, default true). See the README's
+            "Servers".
 
     Raises:
         ValueError: for an unknown schema, level or stream, naming the valid choices.
@@ -251,6 +257,10 @@ def configure(
         otel_logs = parse_bool(_env("TRACELOG_OTEL_LOGS") or "false", "TRACELOG_OTEL_LOGS")
     else:
         parse_bool(otel_logs, "otel_logs")
+    if frameworks is None:
+        frameworks = parse_bool(_env("TRACELOG_FRAMEWORKS") or "true", "TRACELOG_FRAMEWORKS")
+    else:
+        frameworks = parse_bool(frameworks, "frameworks")
     sampler = None
     if sample is not None or buffer_debug:
         sampler = LogSampler(
@@ -292,6 +302,7 @@ def configure(
         _configure_structlog(encoder, handler, gate, queued, sampler, bridges[1])
         _state.sampler = sampler
         _state.queue = queued
+        (_frameworks.route if frameworks else _frameworks.unroute)()
 
 
 def _bridges(
