@@ -91,6 +91,8 @@ class FrameworkRoutingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn's copy of the message with ANSI colour codes, for its own formatter.
+        record.__dict__.pop("color_message", None)
         # The manager's dict, not getLogger(): no lock taken on the logging path.
         logger: Any = logging.Logger.manager.loggerDict.get(record.name)
         while isinstance(logger, logging.Logger) and logger.name.split(".", 1)[0] in _PREFIXES:

@@ -1,0 +1,314 @@
+"""The examples/servers apps under their real servers: every line JSON, every request's ids.
+
+Each server starts once per module on 127.0.0.1, gets requests with and without a
+``traceparent`` (one of them failing), and stops; the tests read what it wrote to
+stdout and stderr, line by line, as JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "servers"
+BIN = Path(sys.executable).parent
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+SPAN = "00f067aa0ba902b7"
+FAILED_TRACE = "0af7651916cd43dd8448eb211c80319c"
+STARTUP_SECONDS = 60
+
+
+def traceparent(trace_id: str) -> dict[str, str]:
+    return {"traceparent": f"00-{trace_id}-{SPAN}-01"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - http only
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        return int(exc.code)
+
+
+@dataclass
+class Run:
+    """What one server process wrote, parsed."""
+
+    stdout: str
+    stderr: str
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[dict[str, Any]]:
+        """Every line of stdout and stderr as JSON (a line that is not JSON fails here)."""
+        text = self.stdout + self.stderr
+        return [orjson.loads(line) for line in text.splitlines() if line.strip()]
+
+    def records(self) -> list[dict[str, Any]]:
+        """The JSON lines only (gunicorn's master writes text before any app is loaded)."""
+        text = self.stdout + self.stderr
+        return [orjson.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+    def by_message(self, part: str) -> list[dict[str, Any]]:
+        return [x for x in self.records() if part in x.get("message", "")]
+
+    def server_spans(self) -> list[dict[str, Any]]:
+        return [x for x in self.spans if x["kind"] == "server"]
+
+
+def serve(
+    tmp: Path,
+    command: list[str],
+    port: int,
+    requests: Callable[[str], dict[str, int]],
+    env: dict[str, str] | None = None,
+    cwd: Path = EXAMPLES,
+    stop: signal.Signals = signal.SIGINT,
+) -> Run:
+    """Start *command*, wait for *port*, run *requests*, stop it, return its output."""
+    spans = tmp / "spans.jsonl"
+    out, err = tmp / "stdout", tmp / "stderr"
+    environ = {
+        **os.environ,
+        "EXAMPLE_SPANS": str(spans),
+        "PYTHONPATH": str(EXAMPLES),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    for name in ("TRACELOG_FRAMEWORKS", "TRACELOG_STREAM", "TRACELOG_SCHEMA"):
+        environ.pop(name, None)
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(
+            command, cwd=cwd, env=environ, stdout=stdout, stderr=stderr, start_new_session=True
+        )
+        try:
+            wait_for_port(port, proc)
+            statuses = requests(f"http://127.0.0.1:{port}")
+        finally:
+            os.killpg(proc.pid, stop)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    span_lines = spans.read_text().splitlines() if spans.exists() else []
+    return Run(out.read_text(), err.read_text(), [orjson.loads(x) for x in span_lines], statuses)
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    """Bounded wait until the server accepts connections (or fails loudly)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"server did not listen on {port} within {STARTUP_SECONDS} s")
+
+
+def assert_one_trace(lines: list[dict[str, Any]], trace_id: str | None = None) -> str:
+    """All *lines* share one valid trace id (*trace_id* if given); returns it."""
+    assert lines
+    ids = {x.get("traceId") for x in lines}
+    assert 1 == len(ids), lines
+    (found,) = ids
+    assert isinstance(found, str)
+    assert 32 == len(found)
+    if trace_id is not None:
+        assert trace_id == found
+    return found
+
+
+def web_requests(base: str) -> dict[str, int]:
+    """The same four requests for each web row."""
+    return {
+        "order": get(f"{base}/orders/A-1", traceparent(TRACE)),
+        "stock": get(f"{base}/stock/S-9"),
+        "boom": get(f"{base}/boom/B-2", traceparent(FAILED_TRACE)),
+    }
+
+
+@pytest.fixture(scope="module")
+def uvicorn_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    port = free_port()
+    return serve(
+        tmp_path_factory.mktemp("uvicorn"),
+        [str(BIN / "uvicorn"), "fastapi_app:app", "--port", str(port)],
+        port,
+        web_requests,
+    )
+
+
+class TestUvicorn:
+    def test_every_line_is_json(self, uvicorn_run: Run) -> None:
+        """stdout and stderr hold only tracelog lines, startup and shutdown included."""
+        loggers = {x["logger"] for x in uvicorn_run.lines()}
+        assert {"uvicorn.error", "uvicorn.access", "orders"} == loggers
+        assert 1 == len(uvicorn_run.by_message("Started server process"))
+        assert [] == [x for x in uvicorn_run.lines() if "color_message" in x]
+
+    def test_request_lines_carry_the_incoming_trace(self, uvicorn_run: Run) -> None:
+        """Endpoint, background task and access line carry the traceparent's trace id."""
+        lines = (
+            uvicorn_run.by_message("order looked up")
+            + uvicorn_run.by_message("receipt sent")
+            + uvicorn_run.by_message("GET /orders/A-1")
+        )
+        assert 3 == len(lines)
+        assert_one_trace(lines, TRACE)
+
+    def test_sync_endpoint_gets_a_new_trace(self, uvicorn_run: Run) -> None:
+        """A thread-pool endpoint without traceparent: one new trace for it and its access line."""
+        lines = uvicorn_run.by_message("stock is low") + uvicorn_run.by_message("GET /stock/S-9")
+        assert 2 == len(lines)
+        assert TRACE != assert_one_trace(lines)
+
+    def test_error_line_carries_the_failed_request(self, uvicorn_run: Run) -> None:
+        """uvicorn's error line, logged after the span ended, has its trace and span id, once."""
+        (error,) = uvicorn_run.by_message("Exception in ASGI application")
+        (span,) = [x for x in uvicorn_run.server_spans() if x["traceId"] == FAILED_TRACE]
+        assert (500, "error", FAILED_TRACE, span["spanId"], "RuntimeError") == (
+            uvicorn_run.statuses["boom"],
+            span["status"],
+            error["traceId"],
+            error["spanId"],
+            error["exception"]["type"],
+        )
+
+    def test_one_server_span_per_request_named_by_route(self, uvicorn_run: Run) -> None:
+        """FastAPI's own SERVER span is the only one; its name is the route template."""
+        assert [
+            ("GET /orders/{order_id}", SPAN),
+            ("GET /stock/{sku}", None),
+            ("GET /boom/{order_id}", SPAN),
+        ] == [(x["name"], x.get("parentSpanId")) for x in uvicorn_run.server_spans()]
+
+    def test_access_line_has_the_server_span(self, uvicorn_run: Run) -> None:
+        """uvicorn writes the access line inside the request: it carries the SERVER span's id."""
+        (access,) = uvicorn_run.by_message("GET /orders/A-1")
+        (span,) = [x for x in uvicorn_run.server_spans() if x["traceId"] == TRACE]
+        assert span["spanId"] == access["spanId"]
+
+
+def gunicorn(tmp: Path, *flags: str) -> Run:
+    port = free_port()
+    return serve(
+        tmp,
+        [str(BIN / "gunicorn"), "-w", "2", *flags, "-b", f"127.0.0.1:{port}", "flask_app:app"],
+        port,
+        web_requests,
+        # gunicorn 27 puts a control socket under $HOME: keep it in the temp dir.
+        env={"HOME": str(tmp)},
+        stop=signal.SIGTERM,
+    )
+
+
+@pytest.fixture(scope="module")
+def gunicorn_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return gunicorn(tmp_path_factory.mktemp("gunicorn"))
+
+
+@pytest.fixture(scope="module")
+def gunicorn_preload_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return gunicorn(tmp_path_factory.mktemp("preload"), "--preload", "--access-logfile", "-")
+
+
+# What gunicorn logs in a process before that process imports the app (the master
+# never does, without --preload): its own text, as the README says.
+BEFORE_THE_APP = (
+    "Starting gunicorn",
+    "Listening at:",
+    "Using worker:",
+    "Booting worker with pid:",
+    "Control socket listening",
+    "Handling signal:",
+    "was sent SIGTERM",
+    "Shutting down: Master",
+)
+
+
+class TestGunicorn:
+    def test_every_line_after_the_app_loads_is_json(self, gunicorn_run: Run) -> None:
+        """Only gunicorn's lines from before the app was imported are text; the rest is JSON."""
+        text = [x for x in gunicorn_run.stderr.splitlines() if not x.startswith("{")]
+        assert [] == [x for x in text if not any(part in x for part in BEFORE_THE_APP)]
+        lines = [orjson.loads(x) for x in gunicorn_run.stderr.splitlines() if x.startswith("{")]
+        assert {"gunicorn.error", "orders", "flask_app"} == {x["logger"] for x in lines}
+        assert 2 == len([x for x in lines if x["message"].startswith("Worker exiting")])
+
+    def test_preload_makes_every_line_json(self, gunicorn_preload_run: Run) -> None:
+        """With --preload the master imports the app too: every line, its own included, is JSON."""
+        messages = [x["message"] for x in gunicorn_preload_run.lines()]
+        assert 2 == len([x for x in messages if x.startswith("Booting worker with pid")])
+        assert 1 == len([x for x in messages if x.startswith("Starting gunicorn")])
+
+    def test_access_lines_carry_the_request(self, gunicorn_preload_run: Run) -> None:
+        """gunicorn's access line (--access-logfile -) is written before the body's close():
+        it carries the request's trace and SERVER span id."""
+        (access,) = gunicorn_preload_run.by_message("GET /orders/A-1 HTTP")
+        (span,) = [x for x in gunicorn_preload_run.server_spans() if x["traceId"] == TRACE]
+        assert ("gunicorn.access", TRACE, span["spanId"]) == (
+            access["logger"],
+            access["traceId"],
+            access["spanId"],
+        )
+
+    def test_request_lines_carry_the_incoming_trace(self, gunicorn_run: Run) -> None:
+        """The view's lines carry the traceparent's trace id."""
+        assert_one_trace(gunicorn_run.by_message("order looked up"), TRACE)
+
+    def test_new_trace_without_traceparent(self, gunicorn_run: Run) -> None:
+        """Without traceparent the request's lines get a new trace id."""
+        assert TRACE != assert_one_trace(gunicorn_run.by_message("stock is low"))
+
+    def test_error_line_carries_the_failed_request(self, gunicorn_run: Run) -> None:
+        """Flask's error line for the failure has the request's trace and SERVER span id."""
+        (error,) = gunicorn_run.by_message("Exception on /boom/B-2")
+        (span,) = [x for x in gunicorn_run.server_spans() if x["traceId"] == FAILED_TRACE]
+        assert (500, "error", FAILED_TRACE, span["spanId"]) == (
+            gunicorn_run.statuses["boom"],
+            span["status"],
+            error["traceId"],
+            error["spanId"],
+        )
+
+    def test_one_server_span_per_request_named_by_rule(self, gunicorn_run: Run) -> None:
+        """tracelog's SERVER span, named after Flask's url_rule, one per request."""
+        assert [
+            "GET /orders/<order_id>",
+            "GET /stock/<sku>",
+            "GET /boom/<order_id>",
+        ] == [x["name"] for x in gunicorn_run.server_spans()]
+
+
+def test_examples_folder_has_one_app_per_row() -> None:
+    """examples/servers holds the uvicorn, gunicorn, Django and Celery apps."""
+    names = {p.name for p in EXAMPLES.iterdir()}
+    assert {"fastapi_app.py", "flask_app.py", "django_site", "celery_app.py"} <= names
