@@ -88,8 +88,10 @@ def serve(
     env: dict[str, str] | None = None,
     cwd: Path = EXAMPLES,
     stop: signal.Signals = signal.SIGINT,
+    until: str = "/boom/B-2",
 ) -> Run:
-    """Start *command*, wait for *port*, run *requests*, stop it, return its output."""
+    """Start *command*, wait for *port*, run *requests*, wait for a line with *until*
+    (the server may log a request after its response went out), stop it, return its output."""
     spans = tmp / "spans.jsonl"
     out, err = tmp / "stdout", tmp / "stderr"
     environ = {
@@ -108,6 +110,7 @@ def serve(
         try:
             wait_for_port(port, proc)
             statuses = requests(f"http://127.0.0.1:{port}")
+            wait_for_text(until, out, err)
         finally:
             os.killpg(proc.pid, stop)
             try:
@@ -117,6 +120,15 @@ def serve(
                 proc.wait()
     span_lines = spans.read_text().splitlines() if spans.exists() else []
     return Run(out.read_text(), err.read_text(), [orjson.loads(x) for x in span_lines], statuses)
+
+
+def wait_for_text(text: str, *paths: Path) -> None:
+    """Bounded wait until one of *paths* holds *text* (the tests then say what is missing)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if any(text in path.read_text() for path in paths):
+            return
+        time.sleep(0.05)
 
 
 def wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -163,6 +175,7 @@ def uvicorn_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         [str(BIN / "uvicorn"), "fastapi_app:app", "--port", str(port)],
         port,
         web_requests,
+        until="Exception in ASGI application",
     )
 
 
@@ -312,3 +325,99 @@ def test_examples_folder_has_one_app_per_row() -> None:
     """examples/servers holds the uvicorn, gunicorn, Django and Celery apps."""
     names = {p.name for p in EXAMPLES.iterdir()}
     assert {"fastapi_app.py", "flask_app.py", "django_site", "celery_app.py"} <= names
+
+
+DJANGO = EXAMPLES / "django_site"
+
+
+@pytest.fixture(scope="module")
+def runserver_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    port = free_port()
+    return serve(
+        tmp_path_factory.mktemp("runserver"),
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        port,
+        web_requests,
+        cwd=DJANGO,
+        until="GET /boom/B-2 HTTP",
+    )
+
+
+class TestDjangoRunserver:
+    def test_every_stderr_line_is_json(self, runserver_run: Run) -> None:
+        """Logging goes to stderr as JSON; stdout holds only the command's own banner."""
+        lines = [orjson.loads(x) for x in runserver_run.stderr.splitlines()]
+        assert {"django.server", "django.request", "orders"} == {x["logger"] for x in lines}
+        assert "Starting development server at" in runserver_run.stdout
+        assert [] == [x for x in runserver_run.stdout.splitlines() if x.startswith("{")]
+
+    def test_internal_server_error_written_once(self, runserver_run: Run) -> None:
+        """With DEBUG=True Django's error line is one JSON line, not text and JSON."""
+        assert 1 == len(runserver_run.by_message("Internal Server Error: /boom/B-2"))
+        assert "Internal Server Error" not in runserver_run.stdout
+
+    def test_request_and_access_lines_carry_the_trace(self, runserver_run: Run) -> None:
+        """The view's line and runserver's access line carry the traceparent's trace id."""
+        lines = runserver_run.by_message("order looked up") + runserver_run.by_message(
+            "GET /orders/A-1 HTTP"
+        )
+        assert 2 == len(lines)
+        assert_one_trace(lines, TRACE)
+
+    def test_new_trace_without_traceparent(self, runserver_run: Run) -> None:
+        """Without traceparent the view's and the access line share a new trace id."""
+        lines = runserver_run.by_message("stock is low") + runserver_run.by_message(
+            "GET /stock/S-9 HTTP"
+        )
+        assert TRACE != assert_one_trace(lines)
+
+    def test_error_line_carries_the_failed_request(self, runserver_run: Run) -> None:
+        """Django's error line has the failed request's trace and SERVER span id."""
+        (error,) = runserver_run.by_message("Internal Server Error: /boom/B-2")
+        (span,) = [x for x in runserver_run.server_spans() if x["traceId"] == FAILED_TRACE]
+        assert (500, "error", FAILED_TRACE, span["spanId"], "RuntimeError") == (
+            runserver_run.statuses["boom"],
+            span["status"],
+            error["traceId"],
+            error["spanId"],
+            error["exception"]["type"],
+        )
+
+    def test_one_server_span_per_request_named_by_pattern(self, runserver_run: Run) -> None:
+        """One SERVER span per request, named after Django's URL pattern."""
+        assert [
+            "GET /orders/<str:order_id>",
+            "GET /stock/<str:sku>",
+            "GET /boom/<str:order_id>",
+        ] == [x["name"] for x in runserver_run.server_spans()]
+
+
+CLIENT = f"""
+import django
+from django.test import Client
+
+django.setup()
+client = Client(raise_request_exception=False)
+client.get("/orders/A-1", headers={{"traceparent": "00-{TRACE}-{SPAN}-01"}})
+client.get("/stock/S-9")
+client.get("/boom/B-2", headers={{"traceparent": "00-{FAILED_TRACE}-{SPAN}-01"}})
+"""
+
+
+class TestDjangoTestClient:
+    def test_test_client_sees_ids(self) -> None:
+        """django.test.Client skips WSGI; DjangoMiddleware still gives its lines the ids."""
+        proc = subprocess.run(
+            [sys.executable, "-c", CLIENT],
+            cwd=DJANGO,
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "shop.settings"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        run = Run(proc.stdout, proc.stderr)
+        assert_one_trace(run.by_message("order looked up"), TRACE)
+        assert TRACE != assert_one_trace(run.by_message("stock is low"))
+        assert_one_trace(run.by_message("Internal Server Error: /boom/B-2"), FAILED_TRACE)
+        assert "" == proc.stdout

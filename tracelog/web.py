@@ -595,7 +595,9 @@ class DjangoMiddleware:
     The same rules as :class:`TraceContextMiddleware`: it steps aside under another
     ``SERVER`` span (OpenTelemetry's Django instrumentation), and the span is named after
     the URL pattern Django resolved (``GET /orders/<str:order_id>``). A view's exception
-    is recorded on the span from ``process_exception``, while it is still current.
+    is recorded on the span from ``process_exception``, while it is still current. The
+    request's context stays current until the server closes the response, so a WSGI
+    server's access line written before that (gunicorn's) carries the request's ids.
 
     .. versionadded:: 0.1.0
     """
@@ -625,13 +627,26 @@ class DjangoMiddleware:
             route = getattr(match, "route", None)
             exchange.route(f"/{route}" if route else None)
             exchange.respond(int(response.status_code))
-            return response
-        except Exception as exc:  # Django turns view errors into responses; this is rarer
-            exchange.fail(exc)
-            raise
-        finally:
+        except BaseException as exc:  # Django turns view errors into responses; this is rarer
+            if isinstance(exc, Exception):
+                exchange.fail(exc)
             detach(token)
             exchange.end()
+            raise
+        closers = getattr(response, "_resource_closers", None)
+        if not isinstance(closers, list):
+            detach(token)
+            exchange.end()
+            return response
+
+        def release() -> None:
+            detach(token)
+            exchange.end()
+
+        # Held until the server closes the response (WSGI servers do, on this thread, after
+        # writing their access line; so does the test client), as for a WSGI body.
+        closers.append(release)
+        return response
 
     def process_exception(self, request: Any, exception: Exception) -> None:
         """Record a view's exception on the request's span; Django then answers 500."""
