@@ -7,7 +7,9 @@ stdout and stderr, line by line, as JSON.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,14 +114,21 @@ def serve(
             statuses = requests(f"http://127.0.0.1:{port}")
             wait_for_text(until, out, err)
         finally:
-            os.killpg(proc.pid, stop)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop_process(proc, stop)
     span_lines = spans.read_text().splitlines() if spans.exists() else []
     return Run(out.read_text(), err.read_text(), [orjson.loads(x) for x in span_lines], statuses)
+
+
+def stop_process(proc: subprocess.Popen[bytes], how: signal.Signals) -> None:
+    """Stop the server as an operator would (its main process only), then its group."""
+    proc.send_signal(how)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
+        proc.kill()
+        proc.wait()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # anything the server left behind
 
 
 def wait_for_text(text: str, *paths: Path) -> None:
@@ -421,3 +430,101 @@ class TestDjangoTestClient:
         assert TRACE != assert_one_trace(run.by_message("stock is low"))
         assert_one_trace(run.by_message("Internal Server Error: /boom/B-2"), FAILED_TRACE)
         assert "" == proc.stdout
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server on a free 127.0.0.1 port, its files in a temp dir."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (.ci/run installs Debian's redis-server)")
+    tmp = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(tmp)]
+    with (tmp / "redis.log").open("w") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+        try:
+            wait_for_port(port, proc)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            stop_process(proc, signal.SIGTERM)
+
+
+CALLER = f"""
+from opentelemetry.context import attach
+from tracelog.web import extract_context
+import celery_app
+
+attach(extract_context({{"traceparent": "00-{TRACE}-{SPAN}-01"}}))
+celery_app.charge.delay("A-1")
+celery_app.refund.delay("B-2")
+"""
+
+# Celery warns through the warnings module, before any logging is set up, when the
+# worker runs as root (as CI does); a deployment runs it as another user.
+ROOT_WARNING = (
+    "SecurityWarning",
+    "absolutely not recommended",
+    "--uid option",
+    "User information",
+    "_warn_or_raise_security_error",
+)
+
+
+@pytest.fixture(scope="module")
+def celery_run(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Run:
+    tmp = tmp_path_factory.mktemp("celery")
+    out, err = tmp / "stdout", tmp / "stderr"
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": redis_url,
+        "PYTHONPATH": str(EXAMPLES),
+        "HOME": str(tmp),
+    }
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen(
+            [str(BIN / "celery"), "-A", "celery_app", "worker"],
+            cwd=EXAMPLES,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        try:
+            wait_for_text(" ready.", err)
+            caller = subprocess.run(
+                [sys.executable, "-c", CALLER],
+                cwd=EXAMPLES,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            wait_for_text("raised unexpected", err)
+        finally:
+            stop_process(proc, signal.SIGTERM)
+    return Run(out.read_text(), err.read_text() + caller.stderr)
+
+
+class TestCelery:
+    def test_every_stderr_line_is_json(self, celery_run: Run) -> None:
+        """The worker's log lines are JSON; stdout holds only Celery's printed banner."""
+        text = [x for x in celery_run.stderr.splitlines() if x.strip() and not x.startswith("{")]
+        allowed = ROOT_WARNING if os.geteuid() == 0 else ()
+        assert [] == [x for x in text if not any(part in x for part in allowed)]
+        assert [] == [x for x in celery_run.stdout.splitlines() if x.startswith("{")]
+        loggers = {x["logger"] for x in celery_run.records()}
+        assert {"celery.apps.worker", "celery.worker.strategy", "celery.app.trace"} <= loggers
+
+    def test_task_lines_carry_the_callers_trace(self, celery_run: Run) -> None:
+        """The task's own line and Celery's success line carry the caller's trace id."""
+        lines = celery_run.by_message("card charged") + celery_run.by_message("succeeded in")
+        assert 2 == len(lines)
+        assert_one_trace(lines, TRACE)
+
+    def test_failure_line_carries_the_callers_trace(self, celery_run: Run) -> None:
+        """Celery's error line for the failed task carries the caller's trace, once."""
+        (error,) = celery_run.by_message("raised unexpected")
+        assert ("error", TRACE) == (error["level"], error["traceId"])

@@ -14,7 +14,8 @@ The server may set up its logging before ``configure()`` (uvicorn applies its
 logger's handlers but keeps its filters, so the first record after a reconfiguration
 routes the logger again, before any handler sees it. Celery, which replaces the *root*
 logger's handlers when its worker starts, is told through its documented
-``setup_logging`` signal that logging is configured already.
+``setup_logging`` signal that logging is configured already, and its task signals
+carry the caller's trace context to the task (``tracelog._celery``).
 
 Nothing here patches ``logging`` or runs at import.
 """
@@ -121,6 +122,9 @@ def route() -> None:
         # as configured (no root hijack, no handlers of its own). weak=False: the
         # receiver is a module function, but Celery would otherwise hold it weakly.
         signals.setup_logging.connect(_celery_configured, weak=False)
+        from tracelog import _celery  # noqa: PLC0415 - only in a process that uses Celery
+
+        _celery.connect(signals)
 
 
 def unroute() -> None:
@@ -130,3 +134,6 @@ def unroute() -> None:
     signals = sys.modules.get("celery.signals")
     if signals is not None:
         signals.setup_logging.disconnect(_celery_configured)
+        from tracelog import _celery  # noqa: PLC0415
+
+        _celery.disconnect(signals)
