@@ -549,7 +549,7 @@ class TestWsgi:
         assert 1 == len(chunks)
 
     def test_context_held_from_end_of_body_to_close(self, output) -> None:
-        """Between the last chunk and close() (gunicorn's access line) the request's ids are current."""
+        """Between the last chunk and close() (gunicorn logs access there) the ids are current."""
         app = TraceContextMiddleware(wsgi_app)
         environ = {"PATH_INFO": "/log", "HTTP_TRACEPARENT": TRACEPARENT}
         body = app(environ, lambda status, headers, exc_info=None: None)
