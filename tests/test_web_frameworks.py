@@ -215,6 +215,17 @@ class TestCeleryReceivers:
         _celery._postrun(task_id=None)
         assert ({}, None) == (headers, tracelog.current_trace_context())
 
+    def test_steps_aside_under_a_current_span(self, recorder, output) -> None:
+        """A span already current in the task (OTel's Celery instrumentation) is left current."""
+        task = SimpleNamespace(request=SimpleNamespace(traceparent=TRACEPARENT))
+        with recorder.tracer.start_as_current_span("run/charge") as span:
+            _celery._prerun(task_id="t-3", task=task)
+            during = tracelog.current_trace_context()
+            _celery._postrun(task_id="t-3")
+        assert format(span.get_span_context().trace_id, "032x") == (
+            during.trace_id if during else None
+        )
+
     def test_routing_connects_and_disconnects(self) -> None:
         """configure() connects the receivers when Celery is loaded; frameworks=False drops them."""
         from celery import signals
