@@ -528,3 +528,57 @@ class TestCelery:
         """Celery's error line for the failed task carries the caller's trace, once."""
         (error,) = celery_run.by_message("raised unexpected")
         assert ("error", TRACE) == (error["level"], error["traceId"])
+
+
+AGENT = str(BIN / "opentelemetry-instrument")
+ZERO_CODE = {
+    "TRACELOG_CONFIGURE": "true",
+    "OTEL_TRACES_EXPORTER": "none",
+    "OTEL_METRICS_EXPORTER": "none",
+    "OTEL_LOGS_EXPORTER": "none",
+    "EXAMPLE_SPANS": "",  # the agent's SDK is the tracer provider here
+}
+
+
+@pytest.fixture(scope="module", params=["uvicorn", "gunicorn"])
+def agent_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    tmp = tmp_path_factory.mktemp(f"agent-{request.param}")
+    port = free_port()
+    if request.param == "uvicorn":
+        command = [str(BIN / "uvicorn"), "fastapi_app:app", "--port", str(port)]
+        until = "Exception in ASGI application"
+    else:
+        command = [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "flask_app:app"]
+        until = "Exception on /boom/B-2"
+    return serve(
+        tmp,
+        [AGENT, *command],
+        port,
+        web_requests,
+        env={**ZERO_CODE, "HOME": str(tmp)},
+        until=until,
+        stop=signal.SIGINT if request.param == "uvicorn" else signal.SIGTERM,
+    )
+
+
+class TestUnderOpentelemetryInstrument:
+    def test_every_line_is_json(self, agent_run: Run) -> None:
+        """Under the agent (TRACELOG_CONFIGURE=true) every line is JSON, gunicorn's master too."""
+        messages = [x["message"] for x in agent_run.lines()]
+        starts = ("Started server process", "Starting gunicorn")
+        assert 1 == len([x for x in messages if x.startswith(starts)])
+
+    def test_request_lines_carry_the_trace(self, agent_run: Run) -> None:
+        """The request's lines carry the traceparent's trace id; without one, a new one."""
+        assert_one_trace(agent_run.by_message("order looked up"), TRACE)
+        assert TRACE != assert_one_trace(agent_run.by_message("stock is low"))
+
+    def test_error_line_carries_the_failed_request(self, agent_run: Run) -> None:
+        """The server's (or Flask's) error line carries the failed request's trace id."""
+        errors = agent_run.by_message("Exception in ASGI application") + agent_run.by_message(
+            "Exception on /boom/B-2"
+        )
+        assert (500, [FAILED_TRACE]) == (
+            agent_run.statuses["boom"],
+            [x["traceId"] for x in errors],
+        )
