@@ -167,6 +167,20 @@ def assert_one_trace(lines: list[dict[str, Any]], trace_id: str | None = None) -
     return found
 
 
+def names(run: Run, *, parents: bool = False) -> list[Any]:
+    """The SERVER spans' names (with parents), in request order: the requests' paths differ.
+
+    Spans end when each server closes the response, possibly in another worker after the
+    next request started, so the file's order is not the requests' order.
+    """
+    order = ["/orders/", "/stock/", "/boom/"]
+    spans = sorted(
+        run.server_spans(),
+        key=lambda x: next(i for i, p in enumerate(order) if p in x["name"]),
+    )
+    return [(x["name"], x.get("parentSpanId")) if parents else x["name"] for x in spans]
+
+
 def web_requests(base: str) -> dict[str, int]:
     """The same four requests for each web row."""
     return {
@@ -230,7 +244,7 @@ class TestUvicorn:
             ("GET /orders/{order_id}", SPAN),
             ("GET /stock/{sku}", None),
             ("GET /boom/{order_id}", SPAN),
-        ] == [(x["name"], x.get("parentSpanId")) for x in uvicorn_run.server_spans()]
+        ] == names(uvicorn_run, parents=True)
 
     def test_access_line_has_the_server_span(self, uvicorn_run: Run) -> None:
         """uvicorn writes the access line inside the request: it carries the SERVER span's id."""
@@ -327,7 +341,7 @@ class TestGunicorn:
             "GET /orders/<order_id>",
             "GET /stock/<sku>",
             "GET /boom/<order_id>",
-        ] == [x["name"] for x in gunicorn_run.server_spans()]
+        ] == names(gunicorn_run)
 
 
 def test_examples_folder_has_one_app_per_row() -> None:
@@ -398,7 +412,46 @@ class TestDjangoRunserver:
             "GET /orders/<str:order_id>",
             "GET /stock/<str:sku>",
             "GET /boom/<str:order_id>",
-        ] == [x["name"] for x in runserver_run.server_spans()]
+        ] == names(runserver_run)
+
+
+@pytest.fixture(scope="module")
+def django_gunicorn_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    tmp = tmp_path_factory.mktemp("django-gunicorn")
+    port = free_port()
+    command = [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}"]
+    return serve(
+        tmp,
+        [*command, "--access-logfile", "-", "shop.wsgi"],
+        port,
+        web_requests,
+        env={"HOME": str(tmp)},
+        cwd=DJANGO,
+        until="GET /boom/B-2 HTTP",
+        stop=signal.SIGTERM,
+    )
+
+
+class TestDjangoUnderGunicorn:
+    def test_request_error_and_access_lines(self, django_gunicorn_run: Run) -> None:
+        """Under a WSGI server: view, error and gunicorn access lines carry the request's ids."""
+        run = django_gunicorn_run
+        (span,) = [x for x in run.server_spans() if x["traceId"] == FAILED_TRACE]
+        failed = run.by_message("Internal Server Error: /boom/B-2") + run.by_message(
+            "GET /boom/B-2 HTTP"
+        )
+        assert [(FAILED_TRACE, span["spanId"])] * 2 == [(x["traceId"], x["spanId"]) for x in failed]
+        ok = run.by_message("order looked up") + run.by_message("GET /orders/A-1 HTTP")
+        assert 2 == len(ok)
+        assert_one_trace(ok, TRACE)
+
+    def test_one_span_per_request(self, django_gunicorn_run: Run) -> None:
+        """Each of the three requests has exactly one SERVER span, named by URL pattern."""
+        assert [
+            "GET /orders/<str:order_id>",
+            "GET /stock/<str:sku>",
+            "GET /boom/<str:order_id>",
+        ] == names(django_gunicorn_run)
 
 
 CLIENT = f"""
