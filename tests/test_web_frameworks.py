@@ -14,6 +14,7 @@ from flask import Flask
 from opentelemetry.context import attach, detach
 from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -146,6 +147,41 @@ class TestFastApiTracing:
         assert 500 == call(outer, "/boom", {"traceparent": TRACEPARENT})
         ctx = escaped_context((RuntimeError, caught[0], None))
         assert TRACE == (ctx.trace_id if ctx else None)
+
+    def test_fastapi_under_other_middleware(self, recorder, output) -> None:
+        """A FastAPI app wrapped in another ASGI middleware is still found: one SERVER span."""
+        output()
+        api = FastAPI(telemetry={"tracer_provider": recorder.provider})
+
+        @api.get("/ping")
+        async def ping() -> dict[str, str]:
+            return {"ok": "yes"}
+
+        app = AsgiTraceContextMiddleware(GZipMiddleware(api), tracer_provider=recorder.provider)
+        assert 200 == call(app, "/ping")
+        assert ["fastapi"] == [
+            s.instrumentation_scope.name for s in recorder.finished() if s.kind == SpanKind.SERVER
+        ]
+
+    def test_fastapi_excluded_request_gets_ours(self, recorder, output) -> None:
+        """A request FastAPI's telemetry excludes gets tracelog's span (its lines keep ids)."""
+        output()
+        api = FastAPI(
+            telemetry={
+                "tracer_provider": recorder.provider,
+                "exclude": lambda scope: scope["path"] == "/health",
+            }
+        )
+
+        @api.get("/health")
+        async def health() -> dict[str, str]:
+            return {"ok": "yes"}
+
+        app = AsgiTraceContextMiddleware(api, tracer_provider=recorder.provider)
+        assert 200 == call(app, "/health")
+        assert [("tracelog.web", "GET /health")] == [
+            (s.instrumentation_scope.name, s.name) for s in recorder.finished()
+        ]
 
     def test_fastapi_without_tracing_gets_ours(self, recorder, output) -> None:
         """FastAPI with its tracing off: tracelog's span, named after the route."""

@@ -55,7 +55,7 @@ _PREFIXES = tuple(sorted({name.split(".", 1)[0] for name in FRAMEWORK_LOGGERS}))
 
 def _is_console(handler: logging.Handler) -> bool:
     """Whether *handler* writes to this process's stdout or stderr (by stream or fd)."""
-    if type(handler).__module__.startswith("tracelog"):
+    if type(handler).__module__.startswith("tracelog."):
         return False
     stream = getattr(handler, "stream", None)
     if stream is None or isinstance(handler, logging.FileHandler):
@@ -74,9 +74,10 @@ def _route_logger(logger: logging.Logger) -> None:
     logger.propagate = True
 
 
-def _framework_loggers() -> list[logging.Logger]:
-    """The server loggers that exist now (created by the server's imports) and the named ones."""
-    names = set(FRAMEWORK_LOGGERS)
+def _framework_loggers(*, named: bool = True) -> list[logging.Logger]:
+    """The server loggers that exist now (created by the server's imports), and the named
+    ones (created here, so that a server configuring them later finds the filter)."""
+    names = set(FRAMEWORK_LOGGERS) if named else set()
     for name in list(logging.Logger.manager.loggerDict):
         if name.split(".", 1)[0] in _PREFIXES:
             names.add(name)
@@ -129,7 +130,7 @@ def route() -> None:
 
 def unroute() -> None:
     """Stop re-routing server loggers reconfigured later (``configure(frameworks=False)``)."""
-    for logger in _framework_loggers():
+    for logger in _framework_loggers(named=False):
         logger.removeFilter(_FILTER)
     signals = sys.modules.get("celery.signals")
     if signals is not None:

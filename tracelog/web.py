@@ -470,22 +470,32 @@ def _starlette_route(scope: Scope) -> str | None:
     return template if isinstance(template, str) else None
 
 
-def _traces_itself(app: Any) -> bool:
-    """Whether *app* is a FastAPI app that starts its own ``SERVER`` span for each request.
+def _fastapi_telemetry(app: Any) -> Any:
+    """FastAPI's request telemetry of *app*, or of the app it wraps (a few ``.app`` deep)."""
+    for _ in range(8):
+        native = getattr(app, "_native_telemetry", None)
+        if native is not None:
+            return native
+        app = getattr(app, "app", None)
+    return None
+
+
+def _traces_itself(app: Any, scope: Scope) -> bool:
+    """Whether *app* is a FastAPI app that starts its own ``SERVER`` span for this request.
 
     FastAPI (0.16x) traces requests itself once a tracer provider is set, from the
     request's headers rather than the current context: a span of ours around it would
-    be a sibling, not a parent. FastAPI's own checks decide, so the answer follows
-    its ``telemetry=`` settings and the provider set at the time of the request.
+    be a sibling, not a parent. FastAPI's own settings decide (``telemetry=``: tracing
+    on, the provider, excluded requests), with the provider set at the time of the request.
     """
-    native = getattr(app, "_native_telemetry", None)
-    enabled = getattr(native, "enabled", None)
+    native = _fastapi_telemetry(app)
     api = sys.modules.get("fastapi.telemetry._api")
-    if enabled is None or api is None:
+    if native is None or api is None:
         return False
     try:
-        config = native.config  # type: ignore[union-attr]
-        if not config["tracing"]:
+        config = native.config
+        exclude = config["exclude"]
+        if not config["tracing"] or (exclude is not None and exclude(scope)):
             return False
         provider = config["tracer_provider"] or get_tracer_provider()
         return not api._unconfigured(provider) and not isinstance(provider, NoOpTracerProvider)
@@ -523,7 +533,7 @@ class AsgiTraceContextMiddleware:
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if current_trace_context() is not None or _traces_itself(self.app):
+        if current_trace_context() is not None or _traces_itself(self.app, scope):
             await self._step_aside(scope, receive, send)
             return
         carrier: dict[str, str] = {}
