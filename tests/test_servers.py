@@ -455,20 +455,34 @@ class TestDjangoUnderGunicorn:
 
 
 CLIENT = f"""
+import json
 import django
 from django.test import Client
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)
 django.setup()
 client = Client(raise_request_exception=False)
 client.get("/orders/A-1", headers={{"traceparent": "00-{TRACE}-{SPAN}-01"}})
 client.get("/stock/S-9")
 client.get("/boom/B-2", headers={{"traceparent": "00-{FAILED_TRACE}-{SPAN}-01"}})
+print(json.dumps([
+    [s.name, s.status.status_code.name, [e.name for e in s.events], f"{{s.context.span_id:016x}}"]
+    for s in exporter.get_finished_spans()
+]))
 """
 
 
 class TestDjangoTestClient:
     def test_test_client_sees_ids(self) -> None:
-        """django.test.Client skips WSGI; DjangoMiddleware still gives its lines the ids."""
+        """django.test.Client skips WSGI; DjangoMiddleware still gives its lines the ids, and
+        the failed request's span records the exception once, with status ERROR."""
         proc = subprocess.run(
             [sys.executable, "-c", CLIENT],
             cwd=DJANGO,
@@ -478,11 +492,17 @@ class TestDjangoTestClient:
             timeout=60,
             check=True,
         )
-        run = Run(proc.stdout, proc.stderr)
+        run = Run("", proc.stderr)
         assert_one_trace(run.by_message("order looked up"), TRACE)
         assert TRACE != assert_one_trace(run.by_message("stock is low"))
-        assert_one_trace(run.by_message("Internal Server Error: /boom/B-2"), FAILED_TRACE)
-        assert "" == proc.stdout
+        (error,) = run.by_message("Internal Server Error: /boom/B-2")
+        spans = orjson.loads(proc.stdout)
+        assert [
+            ["GET /orders/<str:order_id>", "UNSET", []],
+            ["GET /stock/<str:sku>", "UNSET", []],
+            ["GET /boom/<str:order_id>", "ERROR", ["exception"]],
+        ] == [x[:3] for x in spans]
+        assert (FAILED_TRACE, spans[2][3]) == (error["traceId"], error["spanId"])
 
 
 @pytest.fixture(scope="module")

@@ -223,6 +223,29 @@ class TestFlaskRule:
             line["traceId"],
         )
 
+    def test_view_exception_recorded_once(self, recorder, output) -> None:
+        """A Flask view's exception (Flask answers 500) is on the span once, status ERROR."""
+        out = output()
+        app = Flask("shop")
+        app.wsgi_app = TraceContextMiddleware(  # type: ignore[method-assign]
+            app.wsgi_app, tracer_provider=recorder.provider
+        )
+
+        @app.get("/boom")
+        def fail() -> None:
+            raise RuntimeError("down")
+
+        response = app.test_client().get("/boom", headers={"traceparent": TRACEPARENT})
+        response.close()
+        (span,) = recorder.finished()
+        (error,) = [x for x in out.lines() if x["level"] == "error"]
+        assert (500, ["exception"], "ERROR", format(span.context.span_id, "016x")) == (
+            response.status_code,
+            [e.name for e in span.events],
+            span.status.status_code.name,
+            error["spanId"],
+        )
+
 
 class TestCeleryReceivers:
     def test_publish_injects_and_prerun_attaches(self, output) -> None:

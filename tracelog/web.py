@@ -334,6 +334,24 @@ def _wsgi_carrier(environ: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+# Where the WSGI middleware leaves its exchange in the environ, for Flask's signal below.
+_EXCHANGE_KEY = "tracelog.exchange"
+
+
+def _flask_failed(sender: Any, exception: BaseException, **_: Any) -> None:
+    """Flask's ``got_request_exception``: a view's exception, before Flask answers 500.
+
+    Flask never lets it reach the WSGI middleware, so the span records it from here,
+    while the request's span is still current.
+    """
+    flask = sys.modules.get("flask")
+    if flask is None or not flask.has_request_context():
+        return
+    exchange = flask.request.environ.get(_EXCHANGE_KEY)
+    if isinstance(exchange, _Exchange):
+        exchange.fail(exception)
+
+
 def _flask_route() -> str | None:
     """The Flask ``url_rule`` of the request being handled on this thread, if any.
 
@@ -358,7 +376,8 @@ class TraceContextMiddleware:
 
     The context is current while the app runs and while the server iterates the
     response body, up to the body's ``close()`` (gunicorn writes its access line just
-    before it); the span ends there. Flask's ``url_rule`` names the span.
+    before it); the span ends there. Flask's ``url_rule`` names the span, and a Flask
+    view's exception (which Flask turns into a 500 itself) is recorded on it.
 
     Args:
         app: the WSGI application.
@@ -372,6 +391,10 @@ class TraceContextMiddleware:
     ) -> None:
         self.app = app
         self._tracer = _tracer(tracer_provider)
+        flask = sys.modules.get("flask")
+        if flask is not None:
+            # Flask's documented signal; connecting the same receiver again is a no-op.
+            flask.got_request_exception.connect(_flask_failed, weak=False)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if current_trace_context() is not None:
@@ -388,6 +411,7 @@ class TraceContextMiddleware:
             str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
             str(environ.get("wsgi.url_scheme", "http")),
         )
+        environ[_EXCHANGE_KEY] = exchange
 
         def start(
             status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo = None, /
