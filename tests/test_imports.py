@@ -95,10 +95,10 @@ class TestImportRules:
                 for i in imports_of(p)
             )
         }
-        # web.py extracts, attaches and starts spans; the bridge adds events and records;
-        # _compat holds the private reads context.py uses. All ask context.py for the
-        # current span.
-        assert {"_context", "web", "bridge", "_compat"} == readers
+        # web.py and _celery.py extract and attach contexts; web.py starts spans; the
+        # bridge adds events and records; _compat holds the private reads _context.py
+        # uses. All ask _context.py for the current span.
+        assert {"_context", "web", "bridge", "_compat", "_celery"} == readers
         current = {"get_current_span", "get_current", "get_value", "_current_span"}
         callers = {module_name(p) for p in SOURCES if names_of(p) & current}
         assert {"_context"} == callers

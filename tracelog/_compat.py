@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as _otel_context
 from opentelemetry import trace
+from opentelemetry.trace import NoOpTracerProvider, get_tracer_provider
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -25,6 +27,7 @@ __all__ = [
     "SPAN_KEY",
     "ProxyLoggerProvider",
     "context_reader",
+    "fastapi_traces_itself",
     "global_tracer_provider",
     "logging_lock",
     "span_dropped_events",
@@ -123,3 +126,37 @@ def logging_lock() -> Iterator[None]:
         return
     with lock:
         yield
+
+
+def _fastapi_telemetry(app: Any) -> Any:
+    """FastAPI's request telemetry of *app*, or of the app it wraps (a few ``.app`` deep)."""
+    for _ in range(8):
+        native = getattr(app, "_native_telemetry", None)
+        if native is not None:
+            return native
+        app = getattr(app, "app", None)
+    return None
+
+
+def fastapi_traces_itself(app: Any, scope: Any) -> bool:
+    """Whether *app* is a FastAPI app that starts its own ``SERVER`` span for this request.
+
+    FastAPI (0.16x) traces requests itself once a tracer provider is set, from the
+    request's headers rather than the current context: a span of ours around it would
+    be a sibling, not a parent. FastAPI's own settings decide (``telemetry=``: tracing
+    on, the provider, excluded requests), with the provider set at the time of the request.
+    """
+    native = _fastapi_telemetry(app)
+    api = sys.modules.get("fastapi.telemetry._api")
+    if native is None or api is None:
+        return False
+    try:
+        config = native.config
+        exclude = config["exclude"]
+        if not config["tracing"] or (exclude is not None and exclude(scope)):
+            return False
+        provider = config["tracer_provider"] or get_tracer_provider()
+        return not api._unconfigured(provider) and not isinstance(provider, NoOpTracerProvider)
+    except Exception:  # pragma: no cover - a FastAPI whose internals moved
+        FALLBACKS.append("fastapi.telemetry._api._unconfigured")
+        return False

@@ -31,6 +31,8 @@ __all__ = [
     "current_service",
     "current_span_for",
     "current_trace_context",
+    "escaped_context",
+    "remember_escape",
 ]
 
 _SAMPLED = 0x01
@@ -302,3 +304,36 @@ def current_service() -> str:
     .. versionadded:: 0.1.0
     """
     return _service_of(getattr(_current_span(), "resource", None)) or fallback_service()
+
+
+# Where an exception keeps the ids of the request it escaped from (see remember_escape).
+_ESCAPED_ATTR = "_tracelog_context"
+
+
+def remember_escape(exc: BaseException, ctx: TraceContext | None = None) -> None:
+    """Remember on *exc* the ids of the span it is escaping from, now, on its way out.
+
+    Servers log a request's unhandled exception after the request's span has ended,
+    where no span is current; :func:`escaped_context` gives that line the failed
+    request's ids. The innermost span wins: an exception passing through several
+    middlewares keeps the first context it was marked with. *ctx* stands in for the
+    current ids when the caller saw them earlier.
+    """
+    if getattr(exc, _ESCAPED_ATTR, None) is not None:
+        return
+    ctx = ctx or current_trace_context()
+    if ctx is None:
+        return
+    try:
+        setattr(exc, _ESCAPED_ATTR, ctx)
+    except (AttributeError, TypeError):  # an exception type with __slots__: nowhere to keep it
+        return
+
+
+def escaped_context(exc_info: Any) -> TraceContext | None:
+    """The ids :func:`remember_escape` kept on the exception of *exc_info*, or None."""
+    try:
+        ctx = getattr(exc_info[1], _ESCAPED_ATTR, None)
+    except Exception:
+        return None
+    return ctx if isinstance(ctx, TraceContext) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tracelog import _render as render
-from tracelog._context import fallback_service
+from tracelog._context import escaped_context, fallback_service
 from tracelog._event import Scrubber, resolve_redactor
 from tracelog.schemas import ExcInfo, Schema, get_schema
 
@@ -100,6 +100,10 @@ class LineEncoder:
     ) -> dict[str, Any]:
         """The line as a dict, in the schema's key order."""
         scrubber = self.scrubber
+        if ctx is None and exc_info is not None:
+            # A server logs a request's failure after the request's span ended: the
+            # exception kept the ids of the request it escaped from.
+            ctx = escaped_context(exc_info)
         line = self._head(
             ts,
             levelno,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENV_BUFFER_DEBUG",
     "ENV_CONFIGURE",
+    "ENV_FRAMEWORKS",
     "ENV_LEVEL",
     "ENV_OTEL_LOGS",
     "ENV_QUEUE",
@@ -48,6 +49,7 @@ ENV_REDACT = "TRACELOG_REDACT"
 ENV_QUEUE = "TRACELOG_QUEUE"
 ENV_SAMPLE = "TRACELOG_SAMPLE"
 ENV_BUFFER_DEBUG = "TRACELOG_BUFFER_DEBUG"
+ENV_FRAMEWORKS = "TRACELOG_FRAMEWORKS"
 ENV_CONFIGURE = "TRACELOG_CONFIGURE"
 ENV_TRACE_URL = "TRACELOG_TRACE_URL"
 
@@ -132,6 +134,7 @@ OPTIONS: dict[str, Option] = {
         Option("queue", ENV_QUEUE, default=False, parse=parse_bool),
         Option("sample", ENV_SAMPLE, default=None, parse=_passthrough),
         Option("buffer_debug", ENV_BUFFER_DEBUG, default=False, parse=parse_bool),
+        Option("frameworks", ENV_FRAMEWORKS, default=True, parse=parse_bool),
         Option("bridge_level", None, default="INFO", parse=_level),
         Option("datadog_full_trace_id", None, default=False, parse=parse_bool),
         Option("queue_size", None, default=10_000, parse=positive_int),

@@ -14,7 +14,7 @@ import warnings
 from typing import IO, TYPE_CHECKING, Any
 
 from tracelog import _compat as compat
-from tracelog import _state
+from tracelog import _frameworks, _state
 from tracelog._levels import DEBUG
 from tracelog._line import LineEncoder
 from tracelog._options import resolve
@@ -112,6 +112,7 @@ def configure(
     logger_provider: LoggerProvider | None = None,
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
+    frameworks: bool | None = None,
 ) -> None:
     """Send stdlib logging and structlog through tracelog: one JSON line per call.
 
@@ -149,6 +150,10 @@ def configure(
             one, looked up at each call).
         gcp_project: project id for the ``gcp`` schema (default ``GOOGLE_CLOUD_PROJECT``).
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
+        frameworks: route the servers' own loggers (uvicorn, gunicorn, Django, Celery,
+            werkzeug) through tracelog's handler, also when the server sets up its
+            logging later (``TRACELOG_FRAMEWORKS``, default true). See the README's
+            "Servers".
 
     Raises:
         ValueError: for an unknown schema, level or stream, naming the valid choices.
@@ -181,6 +186,7 @@ def configure(
     queue = resolve("queue", queue)
     buffer_debug = resolve("buffer_debug", buffer_debug)
     sample = resolve("sample", sample)
+    frameworks = resolve("frameworks", frameworks)
     sampler = None
     if sample is not None or buffer_debug:
         sampler = LogSampler(
@@ -225,6 +231,7 @@ def configure(
         root.setLevel(gate)
         old = _state.swap(state)
         _replace_handler(root, front)
+        (_frameworks.route if frameworks else _frameworks.unroute)()
     _close(old)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from opentelemetry.context import Context, attach, detach
@@ -39,7 +40,8 @@ from opentelemetry.trace import (
 )
 
 from tracelog import _state
-from tracelog._context import current_trace_context
+from tracelog._compat import fastapi_traces_itself
+from tracelog._context import TraceContext, current_trace_context, remember_escape
 
 if TYPE_CHECKING:
     from collections.abc import (
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
         MutableMapping,
         Sequence,
     )
+    from contextvars import Token
     from types import TracebackType
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -65,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsgiTraceContextMiddleware",
+    "DjangoMiddleware",
     "TraceContextMiddleware",
     "extract_context",
     "inject_headers",
@@ -220,9 +224,13 @@ def _tracer(tracer_provider: TracerProvider | None) -> Tracer:
 
 
 class _Exchange:
-    """One request: the context its app runs in and, when a tracer made one, its span."""
+    """One request: the context its app runs in and, when a tracer made one, its span.
 
-    __slots__ = ("context", "span")
+    The span is named after the method alone until the framework tells the route
+    template (:meth:`route`): a raw path would make one span name per order id.
+    """
+
+    __slots__ = ("context", "failed", "method", "span")
 
     def __init__(
         self,
@@ -241,8 +249,10 @@ class _Exchange:
         }
         if known is None:
             attributes["http.request.method_original"] = method
+        self.method = known or "HTTP"
+        self.failed = False
         span = tracer.start_span(
-            f"{known or 'HTTP'} {path}",
+            self.method,
             context=parent,
             kind=SpanKind.SERVER,
             attributes=attributes,
@@ -261,15 +271,24 @@ class _Exchange:
                 made = _fresh_span_context()
             self.context = set_span_in_context(NonRecordingSpan(made), parent)
 
+    def route(self, template: str | None) -> None:
+        """Name the span after the route *template* (``/orders/{order_id}``), when known."""
+        if self.span is not None and template:
+            self.span.set_attribute("http.route", template)
+            self.span.update_name(f"{self.method} {template}")
+
     def respond(self, status: int) -> None:
         if self.span is not None:
             self.span.set_attribute("http.response.status_code", status)
-            if status >= 500:
+            if status >= 500 and not self.failed:
                 self.span.set_attribute("error.type", str(status))
                 self.span.set_status(Status(StatusCode.ERROR))
 
     def fail(self, exc: BaseException) -> None:
-        if self.span is not None:
+        """Record *exc* on the span once, and remember the request's ids on *exc*."""
+        remember_escape(exc)
+        if self.span is not None and not self.failed:
+            self.failed = True
             # The same description and redaction as the log lines (the configured
             # Redactor): a request's failure often quotes what it was sent.
             type_, message, stack = _state.scrubber().exception((type(exc), exc, exc.__traceback__))
@@ -297,16 +316,59 @@ def _status_code(status: str) -> int | None:
         return None
 
 
+def _wsgi_carrier(environ: Mapping[str, Any]) -> dict[str, str]:
+    # The server already joined repeated header lines with commas (PEP 3333).
+    return {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and isinstance(value, str)
+    }
+
+
+# Where the WSGI middleware leaves its exchange in the environ, for Flask's signal below.
+_EXCHANGE_KEY = "tracelog.exchange"
+
+
+def _flask_failed(sender: Any, exception: BaseException, **_: Any) -> None:
+    """Flask's ``got_request_exception``: a view's exception, before Flask answers 500.
+
+    Flask never lets it reach the WSGI middleware, so the span records it from here,
+    while the request's span is still current.
+    """
+    flask = sys.modules.get("flask")
+    if flask is None or not flask.has_request_context():
+        return
+    exchange = flask.request.environ.get(_EXCHANGE_KEY)
+    if isinstance(exchange, _Exchange):
+        exchange.fail(exception)
+
+
+def _flask_route() -> str | None:
+    """The Flask ``url_rule`` of the request being handled on this thread, if any.
+
+    Read through ``sys.modules``: tracelog never imports Flask, and an app that is not
+    Flask has no Flask request context.
+    """
+    flask = sys.modules.get("flask")
+    if flask is None or not flask.has_request_context():
+        return None
+    rule = flask.request.url_rule
+    return None if rule is None else str(rule.rule)
+
+
 class TraceContextMiddleware:
     """WSGI middleware: the request's log lines carry the caller's trace id.
 
     Wrap the WSGI application (inside OpenTelemetry's ``OpenTelemetryMiddleware`` if you
     use it; then this one steps aside)::
 
-        app = TraceContextMiddleware(app)
+        app.wsgi_app = TraceContextMiddleware(app.wsgi_app)  # Flask
+        app = TraceContextMiddleware(app)  # any WSGI app
 
     The context is current while the app runs and while the server iterates the
-    response body; the span ends when the server closes the body.
+    response body, up to the body's ``close()`` (gunicorn writes its access line just
+    before it); the span ends there. Flask's ``url_rule`` names the span, and a Flask
+    view's exception (which Flask turns into a 500 itself) is recorded on it.
 
     Args:
         app: the WSGI application.
@@ -320,23 +382,27 @@ class TraceContextMiddleware:
     ) -> None:
         self.app = app
         self._tracer = _tracer(tracer_provider)
+        flask = sys.modules.get("flask")
+        if flask is not None:
+            # Flask's documented signal; connecting the same receiver again is a no-op.
+            flask.got_request_exception.connect(_flask_failed, weak=False)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if current_trace_context() is not None:
-            return self.app(environ, start_response)
-        # The server already joined repeated header lines with commas (PEP 3333).
-        carrier = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_") and isinstance(value, str)
-        }
+            # Another middleware's SERVER span is current: it owns the request.
+            try:
+                return self.app(environ, start_response)
+            except Exception as exc:
+                remember_escape(exc)
+                raise
         exchange = _Exchange(
             self._tracer,
-            carrier,
+            _wsgi_carrier(environ),
             str(environ.get("REQUEST_METHOD", "GET")),
             str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", "")),
             str(environ.get("wsgi.url_scheme", "http")),
         )
+        environ[_EXCHANGE_KEY] = exchange
 
         def start(
             status: str, response_headers: list[tuple[str, str]], exc_info: ExcInfo = None, /
@@ -344,6 +410,8 @@ class TraceContextMiddleware:
             code = _status_code(status)
             if code is not None:
                 exchange.respond(code)
+            # Flask calls start_response inside its request context: the rule is known.
+            exchange.route(_flask_route())
             return start_response(status, response_headers, exc_info)
 
         token = attach(exchange.context)
@@ -361,33 +429,40 @@ class TraceContextMiddleware:
 class _Body:
     """The response iterable, iterated and closed inside the request's context.
 
-    Attached per step rather than across the whole iteration, so a server that never
-    closes the body cannot leave the request's context on its thread.
+    Attached per step, and from the end of the iteration to ``close()``: a server that
+    logs its access line between the two (gunicorn) logs it with the request's ids,
+    while a server that never iterates to the end cannot leave the context behind.
     """
 
-    __slots__ = ("_body", "_exchange", "_iterator")
+    __slots__ = ("_body", "_exchange", "_iterator", "_token")
 
     def __init__(self, body: Iterable[bytes], exchange: _Exchange) -> None:
         self._body = body
         self._exchange = exchange
         self._iterator: Iterator[bytes] | None = None
+        self._token: Token[Context] | None = None
 
     def __iter__(self) -> _Body:
         return self
 
     def __next__(self) -> bytes:
-        token = attach(self._exchange.context)
+        token: Token[Context] | None = attach(self._exchange.context)
         try:
             if self._iterator is None:
                 self._iterator = iter(self._body)
             return next(self._iterator)
         except StopIteration:
+            if self._token is None:
+                # Stays attached until close(), on this thread (PEP 3333: the server
+                # calls close() where it iterated).
+                self._token, token = token, None
             raise
         except Exception as exc:
             self._exchange.fail(exc)
             raise
         finally:
-            detach(token)
+            if token is not None:
+                detach(token)
 
     def close(self) -> None:
         token = attach(self._exchange.context)
@@ -397,7 +472,17 @@ class _Body:
                 close()
         finally:
             detach(token)
+            held, self._token = self._token, None
+            if held is not None:
+                detach(held)
             self._exchange.end()
+
+
+def _starlette_route(scope: Scope) -> str | None:
+    """The route template Starlette's router matched (``scope["route"]``), if any."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return template if isinstance(template, str) else None
 
 
 class AsgiTraceContextMiddleware:
@@ -410,7 +495,9 @@ class AsgiTraceContextMiddleware:
         app = AsgiTraceContextMiddleware(app)
 
     Repeated header lines are comma-joined (RFC 9110) before extraction, so a
-    ``traceparent`` sent twice starts a new trace, as W3C requires.
+    ``traceparent`` sent twice starts a new trace, as W3C requires. The span is named
+    after Starlette's (FastAPI's) route template. A FastAPI app that traces requests
+    itself keeps its own span, and this middleware starts none.
 
     Args:
         app: the ASGI application.
@@ -425,8 +512,11 @@ class AsgiTraceContextMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")
-        if kind not in ("http", "websocket") or current_trace_context() is not None:
+        if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        if current_trace_context() is not None or fastapi_traces_itself(self.app, scope):
+            await self._step_aside(scope, receive, send)
             return
         carrier: dict[str, str] = {}
         for raw_name, raw_value in scope.get("headers") or ():
@@ -459,4 +549,99 @@ class AsgiTraceContextMiddleware:
             raise
         finally:
             detach(token)
+            exchange.route(_starlette_route(scope))
             exchange.end()
+
+    async def _step_aside(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app under another tracer's span, remembering that span for an escape.
+
+        The span the app's own tracing made (FastAPI's) is current only inside the app;
+        the ids it had when it last sent or received are the ones an escaping exception
+        remembers.
+        """
+        seen: list[TraceContext | None] = [current_trace_context()]
+
+        async def send_seen(message: Message) -> None:
+            seen[0] = current_trace_context() or seen[0]
+            await send(message)
+
+        async def receive_seen() -> Message:
+            seen[0] = current_trace_context() or seen[0]
+            return await receive()
+
+        try:
+            await self.app(scope, receive_seen, send_seen)
+        except Exception as exc:
+            remember_escape(exc, seen[0])
+            raise
+
+
+class DjangoMiddleware:
+    """Django middleware: the request's log lines carry the caller's trace id.
+
+    Put it first in ``MIDDLEWARE``; it serves any WSGI server, ``runserver`` and
+    ``django.test.Client`` alike (the test client never passes through a WSGI wrapper)::
+
+        MIDDLEWARE = ["tracelog.web.DjangoMiddleware", ...]
+
+    The same rules as :class:`TraceContextMiddleware`: it steps aside under another
+    ``SERVER`` span (OpenTelemetry's Django instrumentation), and the span is named after
+    the URL pattern Django resolved (``GET /orders/<str:order_id>``). A view's exception
+    is recorded on the span from ``process_exception``, while it is still current. The
+    request's context stays current until the server closes the response, so a WSGI
+    server's access line written before that (gunicorn's) carries the request's ids.
+
+    .. versionadded:: 0.1.0
+    """
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+        self._tracer = _tracer(None)
+
+    def __call__(self, request: Any) -> Any:
+        if current_trace_context() is not None:
+            return self.get_response(request)
+        exchange = _Exchange(
+            self._tracer,
+            _wsgi_carrier(request.META),
+            str(request.method or "GET"),
+            str(request.path),
+            str(request.scheme or "http"),
+        )
+        request.tracelog_exchange = exchange
+        token = attach(exchange.context)
+        try:
+            response = self.get_response(request)
+            match = getattr(request, "resolver_match", None)
+            route = getattr(match, "route", None)
+            exchange.route(f"/{route}" if route else None)
+            exchange.respond(int(response.status_code))
+        except BaseException as exc:  # Django turns view errors into responses; this is rarer
+            if isinstance(exc, Exception):
+                exchange.fail(exc)
+            detach(token)
+            exchange.end()
+            raise
+        closers = getattr(response, "_resource_closers", None)
+        if not isinstance(closers, list):
+            detach(token)
+            exchange.end()
+            return response
+
+        def release() -> None:
+            detach(token)
+            exchange.end()
+
+        # Held until the server closes the response (WSGI servers do, on this thread, after
+        # writing their access line; so does the test client), as for a WSGI body.
+        closers.append(release)
+        return response
+
+    def process_exception(self, request: Any, exception: Exception) -> None:
+        """Record a view's exception on the request's span; Django then answers 500."""
+        exchange = getattr(request, "tracelog_exchange", None)
+        if isinstance(exchange, _Exchange):
+            exchange.fail(exception)

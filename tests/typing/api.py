@@ -33,7 +33,12 @@ from tracelog.structlog import (
     capture_trace_context,
 )
 from tracelog.testing import LogRecorder, SpanRecorder, capture_lines
-from tracelog.web import AsgiTraceContextMiddleware, TraceContextMiddleware, extract_context
+from tracelog.web import (
+    AsgiTraceContextMiddleware,
+    DjangoMiddleware,
+    TraceContextMiddleware,
+    extract_context,
+)
 
 
 def readme() -> None:
@@ -101,7 +106,9 @@ async def asgi_app(
 def web() -> None:
     wsgi: WSGIApplication = TraceContextMiddleware(wsgi_app)
     asgi = AsgiTraceContextMiddleware(asgi_app, tracer_provider=SpanRecorder().provider)
-    del wsgi, asgi
+    django = DjangoMiddleware(lambda request: request)
+    del wsgi, asgi, django
+    tracelog.configure(frameworks=False)
     request = urllib.request.Request("http://127.0.0.1/", headers=tracelog.inject_headers())
     headers: dict[str, str] = tracelog.inject_headers({"accept": "*/*"})
     del request, headers

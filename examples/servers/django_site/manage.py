@@ -1,0 +1,12 @@
+"""Django: ``python manage.py runserver`` (from this folder), or a WSGI server on shop.wsgi."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
