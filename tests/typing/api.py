@@ -15,7 +15,6 @@ import structlog
 
 import tracelog
 from tracelog.bridge import Bridge, severity
-from tracelog.collector import OtlpReceiver
 from tracelog.redact import Redactor
 from tracelog.stdlib import (
     JsonFormatter,
@@ -133,7 +132,3 @@ def logs_in_traces() -> None:
     bridge.emit(0.0, 20, "INFO", "app", "message", tracelog.current_trace_context(), {"k": 1})
     number, text = severity(30, "WARNING")
     del number, text
-    with OtlpReceiver() as receiver:
-        url: str = receiver.url
-        spans: list[dict[str, object]] = receiver.spans
-        del url, spans

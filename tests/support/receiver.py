@@ -3,17 +3,18 @@
 It accepts the official exporters' protobuf requests (``POST /v1/traces``,
 ``/v1/logs``; ``/v1/metrics`` is accepted and ignored), decodes them with
 ``opentelemetry-proto`` and keeps the spans and log records as plain dicts with hex ids,
-so tests and the demo can compare them with JSON lines. Install the ``collector`` extra;
-``import tracelog`` never loads this module.
+so tests and the demo can compare them with JSON lines. It lives with the tests, not in
+the ``tracelog`` package: the wheel never ships it. It needs ``opentelemetry-proto`` (the
+``tests`` dependency group).
 
     with OtlpReceiver() as receiver:
         exporter = OTLPSpanExporter(endpoint=receiver.url + "/v1/traces")
         ...
         receiver.spans[0]["trace_id"]
 
-Standalone (the demo's local collector)::
+Standalone, from the repository root::
 
-    python -m tracelog.collector --port 4318 --summary summary.json --dump received.jsonl
+    python -m tests.support.receiver --port 4318 --summary summary.json --dump received.jsonl
 
 OTLP/JSON bodies are refused with 415: the official exporters send protobuf.
 
@@ -431,7 +432,7 @@ class OtlpReceiver:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a receiver until SIGINT/SIGTERM or ``--duration``; then write the summary."""
     parser = argparse.ArgumentParser(
-        prog="python -m tracelog.collector",
+        prog="python -m tests.support.receiver",
         description="A local OTLP/HTTP receiver that decodes traces and logs.",
     )
     parser.add_argument("--host", default="127.0.0.1")
@@ -445,7 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         receiver = OtlpReceiver(args.host, args.port).start()
     except (OSError, ValueError) as exc:
-        sys.stderr.write(f"tracelog.collector: cannot listen on {args.host}:{args.port}: {exc}\n")
+        sys.stderr.write(f"receiver: cannot listen on {args.host}:{args.port}: {exc}\n")
         return 2
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

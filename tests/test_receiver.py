@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,10 +28,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import tracelog
+from tests.support.receiver import OtlpReceiver
 from tracelog import render
-from tracelog.collector import OtlpReceiver
 from tracelog.stdlib import OtelLogHandler
 from tracelog.testing import capture_lines
+
+ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
@@ -255,11 +258,11 @@ class TestReceiver:
 @pytest.mark.slow
 class TestStandalone:
     def test_runs_and_writes_summary(self, tmp_path) -> None:
-        """`python -m tracelog.collector` receives exports and writes a summary on SIGTERM."""
+        """`python -m tests.support.receiver` receives exports and writes a summary on SIGTERM."""
         summary, dump = tmp_path / "summary.json", tmp_path / "dump.jsonl"
-        command = [sys.executable, "-m", "tracelog.collector", "--port", "0"]
+        command = [sys.executable, "-m", "tests.support.receiver", "--port", "0"]
         command += ["--summary", str(summary), "--dump", str(dump)]
-        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as proc:
             try:
                 assert proc.stdout is not None
                 url = proc.stdout.readline().split()[-1]
@@ -287,11 +290,12 @@ class TestStandalone:
     def test_summary_to_stdout_after_duration(self) -> None:
         """With --duration and no --summary the summary goes to stdout."""
         out = subprocess.run(
-            [sys.executable, "-m", "tracelog.collector", "--port", "0", "--duration", "0.2"],
+            [sys.executable, "-m", "tests.support.receiver", "--port", "0", "--duration", "0.2"],
             capture_output=True,
             text=True,
             check=True,
             timeout=60,
+            cwd=ROOT,
         ).stdout.splitlines()
         assert out[0].startswith("listening on http://127.0.0.1:")
         assert {"spans": 0, "logs": 0} == {k: render.loads(out[1])[k] for k in ("spans", "logs")}
@@ -303,14 +307,15 @@ class TestStandalone:
             sock.listen()
             port = sock.getsockname()[1]
             proc = subprocess.run(
-                [sys.executable, "-m", "tracelog.collector", "--port", str(port)],
+                [sys.executable, "-m", "tests.support.receiver", "--port", str(port)],
                 capture_output=True,
                 text=True,
                 timeout=60,
                 check=False,
+                cwd=ROOT,
             )
         assert 2 == proc.returncode
-        assert [f"tracelog.collector: cannot listen on 127.0.0.1:{port}"] == [
+        assert [f"receiver: cannot listen on 127.0.0.1:{port}"] == [
             line.split(": [")[0] for line in proc.stderr.splitlines()
         ]
 
@@ -399,3 +404,25 @@ class TestZipkinEvents:
             ("{not json", {}),
             ("a", {"value": 1}),
         ] == [(e["name"], e["attributes"]) for e in span["events"]]
+
+
+class TestPackaging:
+    def test_wheel_ships_no_test_receiver(self, tmp_path) -> None:
+        """The built wheel holds the tracelog package only: no receiver, no tests."""
+        import zipfile
+
+        pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+        subprocess.run(
+            [*pip, "--wheel-dir", str(tmp_path), str(ROOT)],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        (wheel,) = tmp_path.glob("tracelog_otel-*.whl")
+        names = zipfile.ZipFile(wheel).namelist()
+        assert "tracelog/__init__.py" in names
+        assert [] == [n for n in names if "receiver" in n or "collector" in n]
+        assert set() == {n.split("/")[0] for n in names} - {
+            "tracelog",
+            wheel.name.removesuffix(".whl").replace("-py3-none-any", "") + ".dist-info",
+        }
