@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import logging
 import signal
@@ -426,3 +427,112 @@ class TestPackaging:
             "tracelog",
             wheel.name.removesuffix(".whl").replace("-py3-none-any", "") + ".dist-info",
         }
+
+
+def exchange(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send raw HTTP bytes; return the status code and the response body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+
+
+def zipkin_request(body: bytes, *headers: str) -> bytes:
+    head = ["POST /api/v2/spans HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    return "\r\n".join([*head, *headers, "", ""]).encode() + body
+
+
+SPAN = b'[{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "id": "00f067aa0ba902b7", "name": "s"}]'
+
+
+class TestHostileBodies:
+    @pytest.fixture
+    def small(self) -> Iterator[OtlpReceiver]:
+        with OtlpReceiver(max_body=4096) as rec:
+            yield rec
+
+    def test_oversize_body_is_413(self, small) -> None:
+        """A Content-Length over the limit is refused with 413 before the body is read."""
+        body = b"[" + b" " * 5000 + b"]"
+        status, _ = exchange(small.port, zipkin_request(body, f"Content-Length: {len(body)}"))
+        assert (413, 0) == (status, small.requests["/api/v2/spans"])
+
+    @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+    def test_compression_bomb_is_413(self, small, encoding) -> None:
+        """A small compressed body that expands past the limit is refused, not inflated."""
+        bomb = b"[" + b" " * 3_000_000 + b"]"
+        body = gzip.compress(bomb) if encoding == "gzip" else zlib.compress(bomb)
+        assert len(body) < 4096
+        request = zipkin_request(
+            body, f"Content-Length: {len(body)}", f"Content-Encoding: {encoding}"
+        )
+        assert 413 == exchange(small.port, request)[0]
+        assert [] == small.spans
+
+    def test_compressed_body_within_limit(self, small) -> None:
+        """A gzip body under the limit once inflated is accepted."""
+        body = gzip.compress(SPAN)
+        request = zipkin_request(body, f"Content-Length: {len(body)}", "Content-Encoding: gzip")
+        assert 202 == exchange(small.port, request)[0]
+        assert ["s"] == [span["name"] for span in small.spans]
+
+    def test_chunked_body_decodes(self, receiver) -> None:
+        """A chunked body (with a chunk extension and a trailer) is decoded and stored."""
+        chunks = b"".join(
+            b"%x;ext=1\r\n%s\r\n" % (len(part), part) for part in (SPAN[:10], SPAN[10:])
+        )
+        request = zipkin_request(
+            chunks + b"0\r\nX-Trailer: 1\r\n\r\n", "Transfer-Encoding: chunked"
+        )
+        assert 202 == exchange(receiver.port, request)[0]
+        assert [("4bf92f3577b34da6a3ce929d0e0e4736", "s")] == [
+            (span["trace_id"], span["name"]) for span in receiver.spans
+        ]
+
+    def test_chunked_oversize_is_413(self, small) -> None:
+        """Chunks adding up past the limit are refused with 413."""
+        chunk = b"%x\r\n%s\r\n" % (3000, b" " * 3000)
+        request = zipkin_request(chunk * 2 + b"0\r\n\r\n", "Transfer-Encoding: chunked")
+        assert 413 == exchange(small.port, request)[0]
+
+    @pytest.mark.parametrize(
+        "framing",
+        [
+            ("Transfer-Encoding: chunked", b"zz\r\n[]\r\n0\r\n\r\n"),
+            ("Transfer-Encoding: chunked", b"-2\r\n[]\r\n0\r\n\r\n"),
+            ("Content-Length: -1", b"[]"),
+        ],
+        ids=["bad-chunk-size", "negative-chunk", "bad-length"],
+    )
+    def test_bad_framing_is_400(self, receiver, framing) -> None:
+        """Unparseable body framing is a 400, and the receiver keeps serving."""
+        header, body = framing
+        assert 400 == exchange(receiver.port, zipkin_request(body, header))[0]
+        assert 202 == post(f"{receiver.url}/api/v2/spans", b"[]", "application/json")
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'[{"timestamp": [1]}]',
+            b'[{"timestamp": "soon"}]',
+            b'[{"duration": {"a": 1}}]',
+            b'[{"annotations": 5}]',
+            b'[{"annotations": [{"timestamp": [1]}]}]',
+            b'[{"id": "00f067aa0ba902b7"}',
+        ],
+    )
+    def test_malformed_zipkin_is_400(self, receiver, body) -> None:
+        """Zipkin JSON with wrongly typed fields is a 400, never a dropped connection."""
+        assert 400 == post(f"{receiver.url}/api/v2/spans", body, "application/json")
+        assert [] == receiver.spans
+
+    def test_unknown_encoding_is_400(self, receiver) -> None:
+        """A Content-Encoding the receiver cannot decode is a 400."""
+        request = zipkin_request(b"[]", "Content-Length: 2", "Content-Encoding: br")
+        assert 400 == exchange(receiver.port, request)[0]
+
+    def test_bad_max_body(self) -> None:
+        """max_body must be a positive int."""
+        with pytest.raises(ValueError, match="max_body"):
+            OtlpReceiver(max_body=0)
