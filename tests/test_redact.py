@@ -351,6 +351,25 @@ class TestIssue17Secrets:
         (line,) = out.lines()
         assert fields == {k: line[k] for k in fields}
 
+    @settings(max_examples=60, deadline=None)
+    @given(
+        word=st.sampled_from([*KEY_WORDS, "private_key", "client_secret", "passwd"]),
+        style=st.integers(0, 4),
+        sep=st.sampled_from(["=", ": ", ":", " = ", "\t:\t"]),
+        before=st.text(alphabet=" ,;&?(", min_size=1, max_size=3),
+        value=st.from_regex(r"[A-Za-z0-9_./+-]{1,24}", fullmatch=True),
+    )
+    def test_pairs_in_text_never_leak(self, word, style, sep, before, value) -> None:
+        """A listed key in any spelling, with = or :, loses its value in free text."""
+        parts = word.split("_")
+        key = (
+            parts[0] + "".join(p.capitalize() for p in parts[1:])
+            if style == 4
+            else spelled(word, style)
+        )
+        text = f"msg{before}{key}{sep}{value} tail"
+        assert f"msg{before}{key}{sep}{REDACTED} tail" == R.text(text)
+
     def test_named_tuple_in_span_event(self, framework, recorder, output) -> None:
         """The span event's attribute is redacted by field name too."""
         output(span_events=True)

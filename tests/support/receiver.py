@@ -182,11 +182,12 @@ def _zipkin_span(span: dict[str, Any]) -> dict[str, Any]:
     annotations = span.get("annotations") or []
     if not isinstance(annotations, list):
         raise TypeError("annotations must be a list")
-    tags = span.get("tags") if isinstance(span.get("tags"), dict) else {}
+    raw_tags, raw_endpoint = span.get("tags"), span.get("localEndpoint")
+    tags: dict[str, Any] = raw_tags if isinstance(raw_tags, dict) else {}
     start = int(span.get("timestamp") or 0) * 1000
     error = tags.get("error")
     status = tags.get("otel.status_code") or ("ERROR" if error is not None else "UNSET")
-    endpoint = span.get("localEndpoint") if isinstance(span.get("localEndpoint"), dict) else {}
+    endpoint: dict[str, Any] = raw_endpoint if isinstance(raw_endpoint, dict) else {}
     return {
         "trace_id": _zipkin_id(span.get("traceId"), 32),
         "span_id": _zipkin_id(span.get("id"), 16),
