@@ -40,6 +40,7 @@ def readme() -> None:
     tracelog.configure(
         service="payments", schema="ecs", level="INFO", redact=Redactor(keys=["pin"])
     )
+    tracelog.configure(redact=Redactor(allow=["my_token_hint"]))
     log: BoundLogger = tracelog.get_logger(__name__)
     log.info("order placed", order_id="A-1001")
     logging.getLogger("payments").warning("card declined", extra={"order_id": "A-1001"})
