@@ -370,6 +370,20 @@ class TestIssue17Secrets:
         text = f"msg{before}{key}{sep}{value} tail"
         assert f"msg{before}{key}{sep}{REDACTED} tail" == R.text(text)
 
+    def test_tuple_that_cannot_be_walked(self) -> None:
+        """A tuple whose iteration fails is redacted as its repr."""
+
+        class Odd(tuple[str, ...]):
+            __slots__ = ()
+
+            def __iter__(self) -> Any:
+                raise RuntimeError
+
+            def __repr__(self) -> str:
+                return "Odd password=hunter2"
+
+        assert f"Odd password={REDACTED}" == R.value([Odd()])[0]
+
     def test_named_tuple_in_span_event(self, framework, recorder, output) -> None:
         """The span event's attribute is redacted by field name too."""
         output(span_events=True)
