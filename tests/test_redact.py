@@ -128,6 +128,7 @@ class TestValues:
             ("userPassword: p1", f"userPassword: {REDACTED}"),
             ('{"api_key": "k1", "ok": "v"}', f'{{"api_key": "{REDACTED}", "ok": "v"}}'),
             ("a=password=x", f"a=password={REDACTED}"),
+            ("password:\n  hunter2\nnext: 1", f"password:\n  {REDACTED}\nnext: 1"),
             ("cb?access_token=abc&x=1", f"cb?access_token={REDACTED}&x=1"),
             (
                 "prompt_tokens=5 max_tokens: 7 session_count=3 tokenizer=bpe secretary: bob",

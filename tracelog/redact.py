@@ -44,7 +44,7 @@ _WORDS_OF_KEY = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # "key=value" / "key: value" in text: a key starts where a run of key characters starts
 # (each run is tried once, which keeps the scan linear), optionally closed by a quote.
 _PAIR = re.compile(
-    r"(?<![\w.-])([A-Za-z][\w.-]*)([\"']?[ \t]*[=:][ \t]*)"
+    r"(?<![\w.-])([A-Za-z][\w.-]*)([\"']?[ \t]*[=:]\s*)"
     r"(\"[^\"]*\"|'[^']*'|(?i:(?:bearer|basic|digest)[ \t]+)?[^\s,;&\"']+)"
 )
 _CREDENTIAL_HINT = re.compile(r"(?i)b(?:earer|asic)\s")
