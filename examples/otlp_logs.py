@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from _common import announce, tracer
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -11,7 +12,10 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
 import tracelog
-from tracelog.collector import OtlpReceiver
+
+# The receiver is the tests' helper, not part of the tracelog package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support.receiver import OtlpReceiver
 
 with OtlpReceiver() as receiver:  # stands in for a Collector on port 4318
     provider = LoggerProvider()

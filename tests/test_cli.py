@@ -224,17 +224,39 @@ class TestScanner:
 class TestTraceUrl:
     def test_render(self) -> None:
         """Placeholders take the ids in each backend's spelling; the service is URL-quoted."""
-        url = TraceUrl("{trace_id} {span_id} {trace_id_dd} {xray_trace_id} {service}")
+        url = TraceUrl("http://x/{trace_id} {span_id} {trace_id_dd} {xray_trace_id} {service}")
         assert url.uses_span
-        expected = f"{TID} 00f067aa0ba902b7 {datadog_trace_id(TID)} {xray_trace_id(TID)} a%2Fb%20c"
+        ids = f"00f067aa0ba902b7 {datadog_trace_id(TID)} {xray_trace_id(TID)}"
+        expected = f"http://x/{TID} {ids} a%2Fb%20c"
         assert expected == url.render(TID, "00f067aa0ba902b7", "a/b c")
-        assert f"{TID}  {datadog_trace_id(TID)} {xray_trace_id(TID)} " == url.render(TID)
+        assert f"http://x/{TID}  {datadog_trace_id(TID)} {xray_trace_id(TID)} " == url.render(TID)
         assert not TraceUrl("https://x/{trace_id}").uses_span
 
     def test_errors_name_valid_placeholders(self) -> None:
         """A bad template raises TemplateError listing every placeholder."""
         with pytest.raises(TemplateError, match=r"valid placeholders: \{trace_id\}, \{span_id\}"):
-            TraceUrl("{trace.id}")
+            TraceUrl("https://x/{trace.id}")
+
+    @pytest.mark.parametrize(
+        "template",
+        [
+            "javascript:alert(1)//{trace_id}",
+            "JavaScript:alert(1)//{trace_id}",
+            " https://x/{trace_id}",
+            "\thttp://x/{trace_id}",
+            "data:text/html,{trace_id}",
+            "{trace_id}",
+            "//x/{trace_id}",
+            "ftp://x/{trace_id}",
+            "https:/x/{trace_id}",
+            "",
+        ],
+    )
+    def test_only_http_and_https(self, template: str) -> None:
+        """Only templates that start with http:// or https:// (any case) are accepted."""
+        with pytest.raises(TemplateError, match="must start with http:// or https://"):
+            TraceUrl(template)
+        assert TraceUrl("HTTPS://x/{trace_id}").render(TID) == f"HTTPS://x/{TID}"
 
 
 class TestTerminalText:
@@ -246,6 +268,7 @@ class TestTerminalText:
             ("\x00\x07\x7f\x9b", "\\x00\\x07\\x7f\\x9b"),
             ("\u202eevil\u2066\u200f\u061c", "\\u202eevil\\u2066\\u200f\\u061c"),
             ("\u2028\u2029\ufeff\u200b", "\\u2028\\u2029\\ufeff\\u200b"),
+            ("a\u200cb\u200dc\u2060d\u2064", "a\\u200cb\\u200dc\\u2060d\\u2064"),
             ("café ✓ 日本", "café ✓ 日本"),
         ],
     )

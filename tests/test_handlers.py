@@ -198,6 +198,7 @@ class TestDictConfig:
         assert span_ids(span) == (line["traceId"], line["spanId"])
         assert ("card declined", "A-1") == (line["message"], line["order_id"])
         logging.getLogger("payments").handlers.clear()
+        logging.getLogger("payments").propagate = True  # the snippet turned it off
         logging.getLogger().handlers[:] = [
             h for h in logging.getLogger().handlers if not isinstance(h, JsonStreamHandler)
         ]

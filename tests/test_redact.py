@@ -8,12 +8,14 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlparse, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tracelog
 from tests.conftest import emit
 from tracelog.redact import REDACTED, Redactor
 from tracelog.schemas import SCHEMA_NAMES
@@ -37,17 +39,61 @@ class TestKeys:
             "user_ssn",
             "cvv",
             "PWD",
+            "userPassword",
+            "APIKey",
+            "sessionID",
+            "x_apikey_value",
         ],
     )
     def test_secret_keys(self, key: str) -> None:
-        """Listed words match case-insensitively with -, _ and . ignored, by containment."""
+        """A key is secret when one of its words (split on -, _, ., camelCase) is listed."""
         assert R.is_secret_key(key)
 
-    @pytest.mark.parametrize("key", ["order_id", "class_name", "user", "cvvv_total", "tokens2"])
+    @pytest.mark.parametrize(
+        "key",
+        [
+            "order_id",
+            "class_name",
+            "user",
+            "cvvv_total",
+            "tokens2",
+            "prompt_tokens",
+            "completion_tokens",
+            "max_tokens",
+            "tokenizer",
+            "session_count",
+            "secretary",
+            "cookies_enabled",
+            "dbpassword",
+        ],
+    )
     def test_plain_keys(self, key: str) -> None:
-        """Short words (ssn, cvv, pwd) must be a whole word of the key."""
-        expected = key == "tokens2"  # contains "token": long words match by containment
-        assert expected == R.is_secret_key(key)
+        """Listed words are never matched inside other words; allowed keys pass."""
+        assert not R.is_secret_key(key)
+
+    @pytest.mark.parametrize("key", ["session_count", "sessionCount", "SESSION-COUNT"])
+    def test_allow_list_is_spelled_like_keys(self, key: str) -> None:
+        """An allowed key passes in any spelling; defaults=False drops the allow-list."""
+        assert not R.is_secret_key(key)
+        assert Redactor(defaults=False, keys=["session"]).is_secret_key(key)
+
+    def test_allow_argument(self) -> None:
+        """Redactor(allow=[...]) lets a key through, in fields and in text."""
+        r = Redactor(allow=["session_id_hash"])
+        assert not r.is_secret_key("sessionIdHash")
+        assert r.is_secret_key("session_id")
+        assert {"session_id_hash": "ab12", "session_id": REDACTED} == r.fields(
+            {"session_id_hash": "ab12", "session_id": "s-1"}
+        )
+        assert f"session_id_hash=ab12 session_id={REDACTED}" == r.text(
+            "session_id_hash=ab12 session_id=s-1"
+        )
+
+    @pytest.mark.parametrize("allow", ["session_count", ["-"], [3]])
+    def test_bad_allow(self, allow: Any) -> None:
+        """allow= must be a list of strings with a letter or digit."""
+        with pytest.raises(TypeError, match="allow"):
+            Redactor(allow=allow)
 
     def test_nested(self) -> None:
         """Secret keys are found at any depth in dicts and lists; the key stays."""
@@ -70,6 +116,25 @@ class TestValues:
             ("db postgres://app:s3cr3t@db:5432/x", f"db postgres://app:{REDACTED}@db:5432/x"),
             ("login password=hunter2 ok", f"login password={REDACTED} ok"),
             ("token: abc123", f"token: {REDACTED}"),
+            ("Authorization: Basic dXNlcjpodW50ZXIy", f"Authorization: {REDACTED}"),
+            ("sent basic dXNlcjpodW50ZXIy ok", f"sent basic {REDACTED} ok"),
+            ("basic usage of basic auth", "basic usage of basic auth"),
+            ("auth BeArEr tok-1", f"auth BeArEr {REDACTED}"),
+            ("cache redis://:pw@cache/0", f"cache redis://:{REDACTED}@cache/0"),
+            ("mq amqp://:pw@mq/", f"mq amqp://:{REDACTED}@mq/"),
+            ("x-api-key: k", f"x-api-key: {REDACTED}"),
+            ("X-API-KEY=k", f"X-API-KEY={REDACTED}"),
+            ("private-key: k", f"private-key: {REDACTED}"),
+            ("api.key=k", f"api.key={REDACTED}"),
+            ("userPassword: p1", f"userPassword: {REDACTED}"),
+            ('{"api_key": "k1", "ok": "v"}', f'{{"api_key": "{REDACTED}", "ok": "v"}}'),
+            ("a=password=x", f"a=password={REDACTED}"),
+            ("password:\n  hunter2\nnext: 1", f"password:\n  {REDACTED}\nnext: 1"),
+            ("cb?access_token=abc&x=1", f"cb?access_token={REDACTED}&x=1"),
+            (
+                "prompt_tokens=5 max_tokens: 7 session_count=3 tokenizer=bpe secretary: bob",
+                "prompt_tokens=5 max_tokens: 7 session_count=3 tokenizer=bpe secretary: bob",
+            ),
             ("plain text, nothing here", "plain text, nothing here"),
             ("trace 656500170000000e36fbefaa70d46b4a", "trace 656500170000000e36fbefaa70d46b4a"),
         ],
@@ -274,3 +339,102 @@ class TestRedactorEdges:
             r.text(f"text {i}")
         assert len(r._key_cache) <= 3
         assert len(r._clean) <= 3
+
+
+class Login(NamedTuple):
+    user: str
+    password: str
+
+
+class TestIssue17Secrets:
+    @pytest.mark.parametrize("queue", [False, True], ids=["direct", "queue"])
+    def test_named_tuples_keep_field_names(self, framework, output, queue) -> None:
+        """A NamedTuple is an object redacted by its field names; urlparse() results are URLs."""
+        out = output(queue=queue)
+        emit(
+            framework,
+            "warning",
+            "login",
+            creds=Login("bob", "hunter2"),
+            db=urlparse("postgresql://app:pw@db/x"),
+            cache=urlsplit(b"redis://:pw@cache/0"),
+        )
+        tracelog.shutdown()  # queue mode: the listener has written the line
+        (line,) = out.lines()
+        assert {"user": "bob", "password": REDACTED} == line["creds"]
+        assert f"postgresql://app:{REDACTED}@db/x" == line["db"]
+        assert f"redis://:{REDACTED}@cache/0" == line["cache"]
+
+    @pytest.mark.parametrize("queue", [False, True], ids=["direct", "queue"])
+    def test_messages_and_exceptions(self, framework, output, queue) -> None:
+        """The free-text rules apply to the message and the exception text."""
+        out = output(queue=queue)
+        text = "Authorization: Basic dXNlcjpodW50ZXIy x-api-key: k1 url amqp://:pw2@mq/"
+        try:
+            raise ValueError(text)  # noqa: TRY301
+        except ValueError:
+            emit(framework, "error", text, exc_info=True)
+        tracelog.shutdown()
+        (line,) = out.lines()
+        expected = f"Authorization: {REDACTED} x-api-key: {REDACTED} url amqp://:{REDACTED}@mq/"
+        assert (expected, expected) == (line["message"], line["exception"]["message"])
+        assert not {"dXNlcjpodW50ZXIy", "k1", "pw2"} & set(re.split(r"[\s:@/]", str(line)))
+
+    def test_ordinary_fields_survive(self, framework, output) -> None:
+        """Counts and flags whose keys merely resemble secrets are written as they are."""
+        out = output()
+        fields = {
+            "prompt_tokens": 12,
+            "completion_tokens": 30,
+            "max_tokens": 512,
+            "tokenizer": "bpe",
+            "session_count": 3,
+            "secretary": "Ann",
+            "cookies_enabled": True,
+        }
+        emit(framework, "info", "usage", **fields)
+        (line,) = out.lines()
+        assert fields == {k: line[k] for k in fields}
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        word=st.sampled_from([*KEY_WORDS, "private_key", "client_secret", "passwd"]),
+        style=st.integers(0, 4),
+        sep=st.sampled_from(["=", ": ", ":", " = ", "\t:\t"]),
+        before=st.text(alphabet=" ,;&?(", min_size=1, max_size=3),
+        value=st.from_regex(r"[A-Za-z0-9_./+-]{1,24}", fullmatch=True),
+    )
+    def test_pairs_in_text_never_leak(self, word, style, sep, before, value) -> None:
+        """A listed key in any spelling, with = or :, loses its value in free text."""
+        parts = word.split("_")
+        key = (
+            parts[0] + "".join(p.capitalize() for p in parts[1:])
+            if style == 4
+            else spelled(word, style)
+        )
+        text = f"msg{before}{key}{sep}{value} tail"
+        assert f"msg{before}{key}{sep}{REDACTED} tail" == R.text(text)
+
+    def test_tuple_that_cannot_be_walked(self) -> None:
+        """A tuple whose iteration fails is redacted as its repr."""
+
+        class Odd(tuple[str, ...]):
+            __slots__ = ()
+
+            def __iter__(self) -> Any:
+                raise RuntimeError
+
+            def __repr__(self) -> str:
+                return "Odd password=hunter2"
+
+        assert f"Odd password={REDACTED}" == R.value([Odd()])[0]
+
+    def test_named_tuple_in_span_event(self, framework, recorder, output) -> None:
+        """The span event's attribute is redacted by field name too."""
+        output(span_events=True)
+        with recorder.tracer.start_as_current_span("op"):
+            emit(framework, "info", "login", creds=Login("bob", "hunter2"))
+        (span,) = recorder.finished()
+        (event,) = span.events
+        assert "hunter2" not in str(event.attributes["creds"])
+        assert "bob" in str(event.attributes["creds"])

@@ -163,6 +163,8 @@ def _walk(value: Any, depth: int, path: set[int]) -> Any:
             return out
         finally:
             path.discard(id(value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return _named_tuple(value, depth, path)
     if isinstance(value, list | tuple | set | frozenset):
         if id(value) in path:
             return "[circular]"
@@ -184,6 +186,14 @@ def _walk(value: Any, depth: int, path: set[int]) -> Any:
         except Exception:
             return safe_repr(value)
     return _scalar(value)
+
+
+def _named_tuple(value: Any, depth: int, path: set[int]) -> Any:
+    # urlparse()/urlsplit() results are URLs: written as one, the URL rule redacts their
+    # password. Other named tuples keep their field names, so redaction sees the keys.
+    if type(value).__module__ == "urllib.parse" and hasattr(value, "geturl"):
+        return _walk(value.geturl(), depth, path)
+    return _walk(dict(zip(value._fields, value, strict=False)), depth, path)
 
 
 def coerce(value: Any) -> Any:

@@ -4,41 +4,59 @@ Rules are compiled once, in :class:`Redactor`'s constructor; the per-line work i
 lookup per key and one regex scan per string. Redaction is a pure mapping -> mapping
 step and never raises: a value it cannot inspect becomes a placeholder.
 
-Keys are compared in a normalised form (lowercase, ``-``, ``_`` and ``.`` removed) and
-are secret when that form *contains* a listed word, so ``X-Api-Key``, ``db_password``
-and ``sessionid`` are all caught. Words of three letters or fewer (``pwd``, ``cvv``,
-``ssn``) must be a whole word of the key instead: a containment rule would redact
-``class_name`` for containing "ssn".
+A key is secret when one of its *words* is a listed word. Keys are split into words on
+``-``, ``_``, ``.``, spaces and camelCase (``X-Api-Key`` -> x, api, key); a listed entry
+is compared with runs of consecutive words joined together, so the listed ``api_key``
+matches ``X-Api-Key``, ``apiKey`` and ``APIKEY`` alike, and compounds such as
+``sessionid`` count as one word. Words are never matched inside other words:
+``prompt_tokens``, ``tokenizer`` and ``secretary`` are not secrets. A short allow-list
+(:data:`DEFAULT_ALLOW`, extended with ``allow=``) lets through whole keys that contain a
+listed word but hold no secret (``session_count``). ``key=value`` and ``key: value``
+pairs in free text are judged by the same rule.
 """
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracelog._render import MAX_DEPTH
+from tracelog._render import MAX_DEPTH, coerce
 
-__all__ = ["DEFAULT_KEYS", "REDACTED", "Redactor"]
+__all__ = ["DEFAULT_ALLOW", "DEFAULT_KEYS", "REDACTED", "Redactor"]
 
 REDACTED = "[REDACTED]"
 
 DEFAULT_KEYS: tuple[str, ...] = (
-    "password", "passwd", "pwd", "secret", "token", "access_token", "refresh_token",
-    "api_key", "apikey", "authorization", "cookie", "set-cookie", "session",
-    "private_key", "client_secret", "credit_card", "card_number", "cvv", "ssn",
+    "password", "passwd", "pwd", "passphrase", "secret", "token", "access_token",
+    "refresh_token", "auth_token", "api_key", "apikey", "authorization", "cookie",
+    "set-cookie", "session", "sessionid", "private_key", "client_secret", "credit_card",
+    "card_number", "cvv", "ssn",
 )  # fmt: skip
 
-_SEPARATORS = str.maketrans("", "", "-_.")
+# Whole keys that contain a listed word but name a count, a duration or a kind.
+DEFAULT_ALLOW: tuple[str, ...] = (
+    "session_count", "session_duration", "session_timeout", "token_count", "token_type",
+)  # fmt: skip
+
 _WORDS_OF_KEY = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# "key=value" / "key: value" in text: a key starts where a run of key characters starts
+# (each run is tried once, which keeps the scan linear), optionally closed by a quote.
+_PAIR = re.compile(
+    r"(?<![\w.-])([A-Za-z][\w.-]*)([\"']?[ \t]*[=:]\s*)"
+    r"(\"[^\"]*\"|'[^']*'|(?i:(?:bearer|basic|digest)[ \t]+)?[^\s,;&\"']+)"
+)
+_CREDENTIAL_HINT = re.compile(r"(?i)b(?:earer|asic)\s")
 _KEY_CACHE_LIMIT = 10_000
 _CLEAN_LIMIT = 4096
 _CLEAN_MAX_LEN = 256
 _DIGIT_RUN = re.compile(r"\d{4}[ -]?\d{4}")
 
 
-def _normalise(key: str) -> str:
-    return key.lower().translate(_SEPARATORS)
+def _joined(key: str) -> str:
+    """*key*'s words, lowercased and joined: the form listed and allowed keys compare in."""
+    return "".join(_WORDS_OF_KEY.findall(key)).lower()
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -53,29 +71,45 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _is_basic_credential(token: str) -> bool:
+    # HTTP Basic credentials are base64 of "user:password"; plain words after "basic"
+    # ("basic usage") are not valid base64 of anything with a colon.
+    try:
+        decoded = binascii.a2b_base64(token + "=" * (-len(token) % 4), strict_mode=True)
+    except (binascii.Error, ValueError):
+        return False
+    return b":" in decoded
+
+
 class Redactor:
     """Replace secret values in event fields and text.
 
     Args:
-        keys: extra key words, matched like the defaults.
+        keys: extra key words, matched like the defaults (``"pin"``, ``"order_secret_ref"``).
         patterns: extra regular expressions; every match in a string is replaced.
-        defaults: include :data:`DEFAULT_KEYS` and the built-in value patterns.
+        allow: extra whole keys that are never secret, compared like listed keys
+            (``"session_id_hash"`` also lets ``sessionIdHash`` through).
+        defaults: include :data:`DEFAULT_KEYS`, :data:`DEFAULT_ALLOW` and the built-in
+            value patterns.
         replacement: what a secret becomes.
 
     Raises:
-        TypeError: if *keys* or *patterns* hold something other than strings/patterns.
+        TypeError: if *keys*, *allow* or *patterns* hold something other than
+            strings/patterns.
         ValueError: if a pattern does not compile.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0
+       Keys match by word, not by substring; ``allow=``.
     """
 
     __slots__ = (
+        "_allow",
         "_clean",
         "_custom",
         "_key_cache",
-        "_long_words",
-        "_pair_re",
-        "_short_words",
+        "_listed",
+        "_run",
         "_value_rules",
         "replacement",
     )
@@ -85,22 +119,28 @@ class Redactor:
         keys: Iterable[str] = (),
         patterns: Iterable[str | re.Pattern[str]] = (),
         *,
+        allow: Iterable[str] = (),
         defaults: bool = True,
         replacement: str = REDACTED,
     ) -> None:
-        if isinstance(keys, str) or isinstance(patterns, str):
-            raise TypeError("keys and patterns must be lists of strings, not one string")
+        if isinstance(keys, str) or isinstance(patterns, str) or isinstance(allow, str):
+            raise TypeError("keys, allow and patterns must be lists of strings, not one string")
         words = [*DEFAULT_KEYS] if defaults else []
-        for key in keys:
-            if not isinstance(key, str) or not key.strip():
-                raise TypeError(f"redaction keys must be non-empty strings, got {key!r}")
-            words.append(key)
+        allowed = [*DEFAULT_ALLOW] if defaults else []
+        for given, into, what in ((keys, words, "keys"), (allow, allowed, "allow")):
+            for key in given:
+                if not isinstance(key, str) or not _joined(key):
+                    raise TypeError(
+                        f"redaction {what} must be strings holding a letter or digit, got {key!r}"
+                    )
+                into.append(key)
         if not isinstance(replacement, str):
             raise TypeError("replacement must be a string")
         self.replacement = replacement
-        normalised = sorted({_normalise(w) for w in words})
-        self._short_words = frozenset(w for w in normalised if len(w) <= 3)
-        self._long_words = tuple(w for w in normalised if len(w) > 3)
+        self._listed = frozenset(_joined(w) for w in words)
+        self._allow = frozenset(_joined(w) for w in allowed)
+        # The most words a listed entry spans: "order_secret_ref" is three.
+        self._run = max((len(_WORDS_OF_KEY.findall(w)) for w in words), default=0)
         self._key_cache: dict[str, bool] = {}
 
         rules: list[tuple[re.Pattern[str], Any]] = []
@@ -120,27 +160,6 @@ class Redactor:
                 raise TypeError(f"redaction patterns must be str or re.Pattern, got {pattern!r}")
             rules.append((compiled, replacement))
             self._custom = True
-        # "word=value" / "word: value" for every key word, in any text.
-        if normalised:
-            spellings = {w for w in words if w} | set(normalised)
-            long_words = sorted(re.escape(w) for w in spellings if len(_normalise(w)) > 3)
-            short_words = sorted(re.escape(w) for w in spellings if len(_normalise(w)) <= 3)
-            # As for keys: a long word may sit inside a longer name (db_password=...), a
-            # short one must stand alone (pwd=..., but not classname=...).
-            alternation = "|".join(
-                [*long_words]
-                + (
-                    [rf"(?<![A-Za-z0-9])(?:{'|'.join(short_words)})(?![A-Za-z0-9])"]
-                    if short_words
-                    else []
-                )
-            )
-            self._pair_re: re.Pattern[str] | None = re.compile(
-                rf"(?i)((?:{alternation})[\w.-]*[\"']?\s*[=:]\s*)"
-                r"(\"[^\"]*\"|'[^']*'|(?:bearer\s+)?[^\s,;&\"']+)"
-            )
-        else:
-            self._pair_re = None
         self._value_rules = tuple(rules)
 
     def _default_rules(self) -> list[tuple[re.Pattern[str], Any]]:
@@ -150,8 +169,12 @@ class Redactor:
             digits = re.sub(r"\D", "", match.group(0))
             return r if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
 
+        def basic(match: re.Match[str]) -> str:
+            return match[1] + r if _is_basic_credential(match[2]) else match[0]
+
         return [
             (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\g<1>{r}"),
+            (re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"), basic),
             (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), r),
             (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), r),
             # Bounded by non-word characters: a run of digits inside a hex id or a
@@ -160,29 +183,31 @@ class Redactor:
             (
                 # The scheme starts where a run of scheme characters starts and is at most
                 # 32 long: each run is tried once, not once per letter (which is
-                # quadratic in the length of the text).
+                # quadratic in the length of the text). The user may be empty
+                # (redis://:password@host).
                 re.compile(
-                    r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]+:)[^/\s@]+(@)"
+                    r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]*:)[^/\s@]+(@)"
                 ),
                 rf"\g<1>{r}\g<2>",
             ),
         ]
 
-    def _pair_value(self, match: re.Match[str]) -> str:
-        # Keep the key, the separator and any quotes: 'api_key': '[REDACTED]'.
-        value = match.group(2)
-        quote = value[0] if value[:1] in {'"', "'"} and len(value) > 1 else ""
-        return f"{match.group(1)}{quote}{self.replacement}{quote}"
-
     def is_secret_key(self, key: str) -> bool:
-        """Whether a field named *key* holds a secret."""
+        """Whether a field named *key* holds a secret: one of its words is a listed word."""
         cached = self._key_cache.get(key)
         if cached is not None:
             return cached
-        norm = _normalise(key)
-        secret = any(w in norm for w in self._long_words) or (
-            bool(self._short_words)
-            and any(w.lower() in self._short_words for w in _WORDS_OF_KEY.findall(key))
+        return self._judge_key(key)
+
+    def _judge_key(self, key: str) -> bool:
+        # Apart from is_secret_key so that a cached answer creates none of the closure
+        # cells the generator below needs (they cost ~50 ns a call).
+        words = [w.lower() for w in _WORDS_OF_KEY.findall(key)]
+        listed, run, count = self._listed, self._run, len(words)
+        secret = "".join(words) not in self._allow and any(
+            "".join(words[start:end]) in listed
+            for start in range(count)
+            for end in range(start + 1, min(count, start + run) + 1)
         )
         if len(self._key_cache) >= _KEY_CACHE_LIMIT:
             self._key_cache.clear()
@@ -198,8 +223,8 @@ class Redactor:
             out = text
             for pattern, repl in self._value_rules:
                 out = pattern.sub(repl, out)
-            if self._pair_re is not None:
-                out = self._pair_re.sub(self._pair_value, out)
+            if self._listed and ("=" in out or ":" in out):
+                out = self._pairs(out)
             if out != text:
                 return out
         if len(text) <= _CLEAN_MAX_LEN:
@@ -209,10 +234,33 @@ class Redactor:
             clean.add(text)
         return text
 
+    def _pairs(self, text: str) -> str:
+        # A loop rather than re.sub: after a pair whose key is not secret the scan goes
+        # on right after its "=", so "a=password=x" still finds "password=x".
+        search, secret = _PAIR.search, self.is_secret_key
+        parts: list[str] = []
+        done = 0
+        match = search(text)
+        while match is not None:
+            if secret(match[1]):
+                # Keep the key, the separator and any quotes: 'api_key': '[REDACTED]'.
+                value = match[3]
+                quote = value[0] if value[:1] in {'"', "'"} and len(value) > 1 else ""
+                parts.append(f"{text[done : match.end(2)]}{quote}{self.replacement}{quote}")
+                done = match.end()
+                match = search(text, done)
+            else:
+                match = search(text, match.end(2))
+        if not parts:
+            return text
+        parts.append(text[done:])
+        return "".join(parts)
+
     def _needs_scan(self, text: str) -> bool:
         # Substring tests are ~10x cheaper than any regex here, and every built-in rule
         # needs one of these: a "=" or ":" (pairs, URLs), "eyJ" (JWT), the AWS prefixes,
-        # "bearer", or a run of digits (cards).
+        # "bearer"/"basic" in any case (only strings with a "b" pay for that regex), or
+        # a run of digits (cards).
         if self._custom:
             return True
         return (
@@ -221,8 +269,7 @@ class Redactor:
             or "eyJ" in text
             or "AKIA" in text
             or "ASIA" in text
-            or "earer" in text
-            or "EARER" in text
+            or (("b" in text or "B" in text) and _CREDENTIAL_HINT.search(text) is not None)
             or (len(text) >= 13 and _DIGIT_RUN.search(text) is not None)
         )
 
@@ -241,7 +288,16 @@ class Redactor:
     def _walk(self, value: Any, depth: int, path: set[int]) -> Any:
         if isinstance(value, str):
             return self.text(value)
-        if not isinstance(value, Mapping | list | tuple):
+        if isinstance(value, int | float) or value is None:
+            return value
+        if isinstance(value, tuple | set | frozenset):
+            # Their JSON form: a named tuple keeps its field names, so its secret fields
+            # are found by key. Other objects are left to the caller, which scans the
+            # text they become.
+            value = coerce(value)
+            if isinstance(value, str):
+                return self.text(value)
+        if not isinstance(value, Mapping | list):
             return value
         if depth >= MAX_DEPTH:
             # Past the render depth limit the value is a placeholder anyway.

@@ -84,10 +84,16 @@ _TRACEPARENT = re.compile(
 # The size beyond which a traceparent is "prohibitively large" (OpenTelemetry's bound too).
 _TRACEPARENT_MAX_CHARS = 512
 _SAMPLED = 0x01
-# tracestate list members, W3C Level 1 grammar (also the one OpenTelemetry validates with).
-_KEY = r"[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}"
+# tracestate list members, in W3C Trace Context's current grammar: a key starts with a
+# lowercase letter or digit and may hold "@" anywhere (the grammar W3C's test suite checks).
+_KEY = r"[0-9a-z][_0-9a-z\-*/@]{0,255}"
 _VALUE = r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]"
 _MEMBER = re.compile(rf"({_KEY})=({_VALUE})", re.ASCII)
+# The older tenant@vendor key grammar OpenTelemetry's TraceState still validates with: a
+# member outside it would make OpenTelemetry drop the whole header.
+_OTEL_KEY = re.compile(
+    r"[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}", re.ASCII
+)
 _TRACESTATE_MAX_MEMBERS = 32
 # W3C: vendors SHOULD pass on at least 512 characters; every propagator accepts that much.
 _TRACESTATE_MAX_CHARS = 512
@@ -122,21 +128,31 @@ def _w3c_traceparent(value: str) -> str | None:
 
 
 def _w3c_tracestate(value: str) -> str | None:
-    """The valid members of a tracestate, at most 32 and 512 characters, or None.
+    """The tracestate to pass on, or None: drop it.
 
-    Invalid members and repeated keys are dropped one by one (the leftmost entry of a key
-    is its latest position), not the whole header. Past 512 characters whole members go,
-    those over 128 characters first, then from the right (W3C "tracestate Limits").
+    An invalid member (a bad key or value) or more than 32 members make the whole header
+    invalid, and it is dropped, as W3C's test suite expects and OpenTelemetry does. Empty
+    members (an empty header line) are allowed. A repeated key keeps its leftmost entry
+    (its latest position; OpenTelemetry drops the header). A key valid in W3C's grammar
+    that OpenTelemetry's ``TraceState`` cannot hold (``foo@``, ``t@`` + 15 characters) is
+    dropped alone. Past 512 characters whole members go, those over 128 characters
+    first, then from the right (W3C "tracestate Limits").
     """
     members: dict[str, str] = {}
     for raw in value.split(","):
-        match = _MEMBER.fullmatch(raw.strip(" \t"))
-        if match is None or match[1] in members:
+        member = raw.strip(" \t")
+        if not member:
             continue
-        members[match[1]] = match[2]
+        match = _MEMBER.fullmatch(member)
+        if match is None:
+            return None
+        key, val = match.groups()
+        if key in members:
+            continue
         if len(members) == _TRACESTATE_MAX_MEMBERS:
-            break
-    entries = [f"{key}={val}" for key, val in members.items()]
+            return None
+        members[key] = val
+    entries = [f"{key}={val}" for key, val in members.items() if _OTEL_KEY.fullmatch(key)]
     if len(",".join(entries)) > _TRACESTATE_MAX_CHARS:
         entries = [e for e in entries if len(e) <= _TRACESTATE_LONG_MEMBER]
         while len(",".join(entries)) > _TRACESTATE_MAX_CHARS:
@@ -169,10 +185,10 @@ def extract_context(headers: Mapping[str, str | Sequence[str]]) -> Context:
     * a future version's flags keep only the sampled bit (OpenTelemetry keeps all 8);
     * a repeated ``traceparent`` starts a new trace (OpenTelemetry takes the first when
       it has a future version with extra fields);
-    * in ``tracestate``, an invalid member, a repeated key or a 33rd member is dropped
-      alone, and past 512 characters whole members go, those over 128 characters first
-      (W3C allows dropping the whole header, which OpenTelemetry does, with a warning
-      log line each time).
+    * ``tracestate`` follows W3C's current key grammar; an invalid member or a 33rd
+      member drops the whole header (as W3C's test suite expects and OpenTelemetry does,
+      but without its warning log line); a repeated key keeps its leftmost entry, and past
+      512 characters whole members go, those over 128 characters first.
 
     Works for any string carrier: HTTP headers, message-queue headers.
 

@@ -136,7 +136,9 @@ def main() -> int:
     if external:
         collector_url = external.rstrip("/")
     else:
-        from tracelog.collector import OtlpReceiver
+        # The embedded receiver is the tests' helper (tests/support), not part of tracelog.
+        sys.path.insert(0, str(ROOT))
+        from tests.support.receiver import OtlpReceiver
 
         receiver = OtlpReceiver().start()
         collector_url = receiver.url

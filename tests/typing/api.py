@@ -15,7 +15,6 @@ import structlog
 
 import tracelog
 from tracelog.bridge import Bridge, severity
-from tracelog.collector import OtlpReceiver
 from tracelog.redact import Redactor
 from tracelog.stdlib import (
     JsonFormatter,
@@ -46,6 +45,7 @@ def readme() -> None:
     tracelog.configure(
         service="payments", schema="ecs", level="INFO", redact=Redactor(keys=["pin"])
     )
+    tracelog.configure(redact=Redactor(allow=["my_token_hint"]))
     log: BoundLogger = tracelog.get_logger(__name__)
     log.info("order placed", order_id="A-1001")
     logging.getLogger("payments").warning("card declined", extra={"order_id": "A-1001"})
@@ -140,7 +140,3 @@ def logs_in_traces() -> None:
     bridge.emit(0.0, 20, "INFO", "app", "message", tracelog.current_trace_context(), {"k": 1})
     number, text = severity(30, "WARNING")
     del number, text
-    with OtlpReceiver() as receiver:
-        url: str = receiver.url
-        spans: list[dict[str, object]] = receiver.spans
-        del url, spans

@@ -12,7 +12,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracelog.cli.term import escape, format_ms, format_value
+from tracelog.cli.term import MAX_INDENT, escape, format_ms, format_value
 
 if TYPE_CHECKING:
     from tracelog.cli.links import TraceUrl
@@ -124,7 +124,8 @@ def render_html(trace: Trace, url: TraceUrl | None = None) -> str:
         _axis(duration),
     ]
     for span, depth, _, _ in trace.walk():
-        parts.append(_span(span, depth, trace, scale, url))
+        # Indentation stops at MAX_INDENT levels, as in the terminal view.
+        parts.append(_span(span, min(depth, MAX_INDENT), trace, scale, url))
     parts.append(f"</main><script>{_JS}</script></body></html>\n")
     return "\n".join(parts)
 

@@ -26,10 +26,11 @@ PLACEHOLDERS: dict[str, str] = {
     "service": "the service name, URL-quoted",
 }
 _VALID = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+_SCHEMES = ("http://", "https://")
 
 
 class TemplateError(ValueError):
-    """A template with an unknown placeholder or unbalanced braces (a usage error)."""
+    """A template that is not http(s), or has an unknown placeholder or unbalanced braces."""
 
 
 class TraceUrl:
@@ -39,12 +40,20 @@ class TraceUrl:
         template: e.g. ``http://localhost:16686/trace/{trace_id}``.
 
     Raises:
-        TemplateError: naming the valid placeholders.
+        TemplateError: for a scheme other than ``http://``/``https://``, or naming the
+            valid placeholders.
     """
 
     __slots__ = ("template", "uses_span")
 
     def __init__(self, template: str) -> None:
+        # The link goes into pages meant to be shared: a javascript: or data: URL there
+        # would run in the reader's browser. The scheme must be written out, not a
+        # placeholder, and browsers strip leading blanks, so nothing may precede it.
+        if not template[:8].lower().startswith(_SCHEMES):
+            raise TemplateError(
+                f"the template must start with http:// or https://, not {template[:16]!r}"
+            )
         try:
             parts = list(string.Formatter().parse(template))
         except ValueError as exc:

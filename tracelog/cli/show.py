@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tracelog.cli.term import (
+    MAX_INDENT,
     Colors,
     LogView,
     escape,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from tracelog.cli.links import TraceUrl
     from tracelog.schemas import Schema, SpanRecord
 
-__all__ = ["SpanNode", "Trace", "build_trace", "render_text", "run"]
+__all__ = ["MAX_INDENT", "SpanNode", "Trace", "build_trace", "render_text", "run"]
 
 
 @dataclass(slots=True)
@@ -145,18 +146,25 @@ class Trace:
         return list(dict.fromkeys(s.service for s in self.spans if s.service))
 
     def walk(self) -> Iterator[tuple[SpanNode, int, str, str]]:
-        """(span, depth, its tree connector, the prefix under it), depth first."""
+        """(span, depth, its tree connector, the prefix under it), depth first.
+
+        Past :data:`MAX_INDENT` levels the prefix stops growing and the connector names
+        the depth instead: a hostile 8,000-deep chain costs linear text, not quadratic.
+        """
         stack = [(root, 0, "", "") for root in reversed(self.roots)]
         while stack:
             node, depth, connector, prefix = stack.pop()
             yield node, depth, connector, prefix
             kids = node.children
+            deep = depth + 1 >= MAX_INDENT
             for i in range(len(kids) - 1, -1, -1):
                 last = i == len(kids) - 1
-                stack.append(
-                    (kids[i], depth + 1, prefix + ("└─ " if last else "├─ "),
-                     prefix + ("   " if last else "│  "))
-                )  # fmt: skip
+                if deep:
+                    entry = (kids[i], depth + 1, f"{prefix}└{depth + 1}─ ", prefix)
+                else:
+                    entry = (kids[i], depth + 1, prefix + ("└─ " if last else "├─ "),
+                             prefix + ("   " if last else "│  "))  # fmt: skip
+                stack.append(entry)
 
 
 def build_trace(matches: list[tuple[dict[str, Any], Schema]], query: TraceQuery) -> Trace:
@@ -193,7 +201,7 @@ def build_trace(matches: list[tuple[dict[str, Any], Schema]], query: TraceQuery)
             parent.children.append(span)
         else:
             roots.append(span)
-    _break_cycles(roots, list(spans.values()))
+    _break_cycles(roots, spans)
     for span in spans.values():
         span.children.sort(key=SpanNode.sort_key)
     roots.sort(key=SpanNode.sort_key)
@@ -209,26 +217,38 @@ def build_trace(matches: list[tuple[dict[str, Any], Schema]], query: TraceQuery)
     )
 
 
-def _break_cycles(roots: list[SpanNode], spans: list[SpanNode]) -> None:
-    # Records whose parent links form a loop reach no root; show each loop from one member.
+def _break_cycles(roots: list[SpanNode], spans: dict[str | None, SpanNode]) -> None:
+    # Records whose parent links form a loop reach no root; show each loop from one
+    # member. Linear: a span's parent is found by id, each upward walk ends in a loop
+    # whose whole subtree is then marked seen, so no span is walked twice.
     seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        span = stack.pop()
-        seen.add(id(span))
-        stack.extend(span.children)
-    for span in spans:
+
+    def mark(top: SpanNode) -> None:
+        stack = [top]
+        while stack:
+            span = stack.pop()
+            seen.add(id(span))
+            stack.extend(c for c in span.children if id(c) not in seen)
+
+    for root in roots:
+        mark(root)
+    for span in list(spans.values()):
         if id(span) in seen:
             continue
-        for parent in spans:
-            if span in parent.children:
-                parent.children.remove(span)
-        roots.append(span)
-        stack = [span]
-        while stack:
-            member = stack.pop()
-            seen.add(id(member))
-            stack.extend(c for c in member.children if id(c) not in seen)
+        # Not reached from a root: its parent chain ends in a loop. Walk up to it.
+        path: set[int] = set()
+        member = span
+        while id(member) not in path:
+            path.add(id(member))
+            parent = spans.get(member.parent_id)
+            if parent is None:  # pragma: no cover - such a span is a root, never unseen
+                break
+            member = parent
+        parent = spans.get(member.parent_id)
+        if parent is not None:
+            parent.children = [c for c in parent.children if c is not member]
+        roots.append(member)
+        mark(member)
 
 
 class _Axis:

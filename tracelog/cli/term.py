@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ERROR_LEVELS",
+    "MAX_INDENT",
     "Colors",
     "LogView",
     "escape",
@@ -31,17 +32,20 @@ __all__ = [
     "use_color",
 ]
 
+# Tree levels drawn with indentation (terminal and HTML); deeper spans keep this level's.
+MAX_INDENT = 32
+
 _NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 # C0 and C1 controls, DEL, and the characters that reorder or hide text: bidi marks,
-# embeddings, overrides and isolates, line/paragraph separators, zero-width space, BOM.
+# embeddings, overrides and isolates, line/paragraph separators, the zero-width space,
+# non-joiner and joiner, the word joiner and invisible operators, BOM.
 _UNSAFE = [
     *range(0x20),
     0x7F,
     *range(0x80, 0xA0),
     0x061C,
-    0x200B,
-    0x200E,
-    0x200F,
+    *range(0x200B, 0x2010),
+    *range(0x2060, 0x2065),
     *range(0x202A, 0x202F),
     *range(0x2066, 0x206A),
     0x2028,

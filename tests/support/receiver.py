@@ -3,17 +3,18 @@
 It accepts the official exporters' protobuf requests (``POST /v1/traces``,
 ``/v1/logs``; ``/v1/metrics`` is accepted and ignored), decodes them with
 ``opentelemetry-proto`` and keeps the spans and log records as plain dicts with hex ids,
-so tests and the demo can compare them with JSON lines. Install the ``collector`` extra;
-``import tracelog`` never loads this module.
+so tests and the demo can compare them with JSON lines. It lives with the tests, not in
+the ``tracelog`` package: the wheel never ships it. It needs ``opentelemetry-proto`` (the
+``tests`` dependency group).
 
     with OtlpReceiver() as receiver:
         exporter = OTLPSpanExporter(endpoint=receiver.url + "/v1/traces")
         ...
         receiver.spans[0]["trace_id"]
 
-Standalone (the demo's local collector)::
+Standalone, from the repository root::
 
-    python -m tracelog.collector --port 4318 --summary summary.json --dump received.jsonl
+    python -m tests.support.receiver --port 4318 --summary summary.json --dump received.jsonl
 
 OTLP/JSON bodies are refused with 415: the official exporters send protobuf.
 
@@ -25,7 +26,6 @@ spans in the same shape, so one receiver serves either wire.
 from __future__ import annotations
 
 import argparse
-import gzip
 import signal
 import sys
 import threading
@@ -172,36 +172,40 @@ def decode_zipkin(spans: object) -> list[dict[str, Any]]:
     """
     if not isinstance(spans, list) or not all(isinstance(s, dict) for s in spans):
         raise ValueError("a Zipkin v2 body is a JSON list of spans")
-    out = []
-    for span in spans:
-        tags = span.get("tags") if isinstance(span.get("tags"), dict) else {}
-        start = int(span.get("timestamp") or 0) * 1000
-        error = tags.get("error")
-        status = tags.get("otel.status_code") or ("ERROR" if error is not None else "UNSET")
-        endpoint = span.get("localEndpoint") if isinstance(span.get("localEndpoint"), dict) else {}
-        out.append(
-            {
-                "trace_id": _zipkin_id(span.get("traceId"), 32),
-                "span_id": _zipkin_id(span.get("id"), 16),
-                "parent_span_id": _zipkin_id(span.get("parentId"), 16),
-                "name": span.get("name") or "",
-                "kind": span.get("kind"),
-                "service": endpoint.get("serviceName"),
-                "scope": tags.get("otel.scope.name", ""),
-                "start_time_unix_nano": start,
-                "end_time_unix_nano": start + int(span.get("duration") or 0) * 1000,
-                "status": {
-                    "code": status,
-                    "message": tags.get("otel.status_description") or error or "",
-                },
-                "attributes": dict(tags),
-                "events": [
-                    _zipkin_event(a) for a in span.get("annotations") or [] if isinstance(a, dict)
-                ],
-                "dropped_events_count": 0,
-            }
-        )
-    return out
+    try:
+        return [_zipkin_span(span) for span in spans]
+    except (TypeError, AttributeError, OverflowError) as exc:
+        raise ValueError(f"malformed Zipkin span: {exc}") from None
+
+
+def _zipkin_span(span: dict[str, Any]) -> dict[str, Any]:
+    annotations = span.get("annotations") or []
+    if not isinstance(annotations, list):
+        raise TypeError("annotations must be a list")
+    raw_tags, raw_endpoint = span.get("tags"), span.get("localEndpoint")
+    tags: dict[str, Any] = raw_tags if isinstance(raw_tags, dict) else {}
+    start = int(span.get("timestamp") or 0) * 1000
+    error = tags.get("error")
+    status = tags.get("otel.status_code") or ("ERROR" if error is not None else "UNSET")
+    endpoint: dict[str, Any] = raw_endpoint if isinstance(raw_endpoint, dict) else {}
+    return {
+        "trace_id": _zipkin_id(span.get("traceId"), 32),
+        "span_id": _zipkin_id(span.get("id"), 16),
+        "parent_span_id": _zipkin_id(span.get("parentId"), 16),
+        "name": span.get("name") or "",
+        "kind": span.get("kind"),
+        "service": endpoint.get("serviceName"),
+        "scope": tags.get("otel.scope.name", ""),
+        "start_time_unix_nano": start,
+        "end_time_unix_nano": start + int(span.get("duration") or 0) * 1000,
+        "status": {
+            "code": status,
+            "message": tags.get("otel.status_description") or error or "",
+        },
+        "attributes": dict(tags),
+        "events": [_zipkin_event(a) for a in annotations if isinstance(a, dict)],
+        "dropped_events_count": 0,
+    }
 
 
 def decode_traces(request: ExportTraceServiceRequest) -> list[dict[str, Any]]:
@@ -224,6 +228,10 @@ def decode_logs(request: ExportLogsServiceRequest) -> list[dict[str, Any]]:
     ]
 
 
+class _BodyTooLargeError(Exception):
+    """The body, sent or decompressed, is over the receiver's limit."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -231,8 +239,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         receiver = self.server.receiver
         found = receiver.routes.get(self.path.split("?", 1)[0])
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if 0 < length <= _MAX_BODY else b""
+        try:
+            body = self._body(receiver.max_body)
+        except _BodyTooLargeError:
+            # The rest of the body is never read: the connection cannot be reused.
+            self.close_connection = True
+            self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"body too large", "text/plain")
+            return
+        except ValueError:
+            self.close_connection = True
+            self._reply(HTTPStatus.BAD_REQUEST, b"bad body framing", "text/plain")
+            return
         if found is None:
             self._reply(HTTPStatus.NOT_FOUND, b"", "text/plain")
             return
@@ -241,8 +258,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, media.encode(), "text/plain")
             return
         try:
-            body = _decompress(body, self.headers.get("Content-Encoding", ""))
+            body = _decompress(body, self.headers.get("Content-Encoding", ""), receiver.max_body)
             response = route(body)
+        except _BodyTooLargeError:
+            self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"body too large", "text/plain")
+            return
         except (DecodeError, OSError, EOFError, zlib.error, ValueError):
             self._reply(HTTPStatus.BAD_REQUEST, b"undecodable request", "text/plain")
             return
@@ -251,10 +271,51 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._reply(HTTPStatus.OK, response, _PROTOBUF)
 
+    def _body(self, limit: int) -> bytes:
+        """The request body, fixed-length or chunked, refused past *limit* bytes."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._chunked(limit)
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():
+            raise ValueError(f"bad Content-Length {raw!r}")
+        length = int(raw)
+        if length > limit:
+            raise _BodyTooLargeError
+        return self.rfile.read(length)
+
+    def _chunked(self, limit: int) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            line = self.rfile.readline(1024)
+            if not line.endswith(b"\n"):
+                raise ValueError("truncated chunk size line")
+            try:
+                chunk = int(line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise ValueError(f"bad chunk size line {line!r}") from None
+            if chunk < 0:
+                raise ValueError("negative chunk size")
+            if chunk == 0:
+                break
+            size += chunk
+            if size > limit:
+                raise _BodyTooLargeError
+            data = self.rfile.read(chunk)
+            if len(data) != chunk or self.rfile.readline(1024) not in (b"\r\n", b"\n"):
+                raise ValueError("truncated chunk")
+            parts.append(data)
+        # Trailer fields, if any, end with an empty line.
+        while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+            pass
+        return b"".join(parts)
+
     def _reply(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
@@ -262,13 +323,21 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: a request line per export would drown the output under test."""
 
 
-def _decompress(body: bytes, encoding: str) -> bytes:
+def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    """*body* decoded, never expanding past *limit* bytes (a small gzip can hold gigabytes)."""
     encoding = encoding.strip().lower()
-    if encoding == "gzip":
-        return gzip.decompress(body)
-    if encoding == "deflate":
-        return zlib.decompress(body)
-    return body
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "deflate"):
+        raise ValueError(f"unsupported Content-Encoding {encoding!r}")
+    # wbits: 31 reads the gzip wrapper, 15 the zlib one (HTTP's "deflate").
+    inflater = zlib.decompressobj(31 if encoding == "gzip" else 15)
+    out = inflater.decompress(body, limit + 1)
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise _BodyTooLargeError
+    if not inflater.eof:
+        raise ValueError("truncated compressed body")
+    return out
 
 
 class _Server(ThreadingHTTPServer):
@@ -282,6 +351,8 @@ class OtlpReceiver:
     Args:
         host: the address to bind; keep it on the loopback.
         port: the port; 0 picks a free one (read it back from :attr:`url`).
+        max_body: the largest body accepted, in bytes, as sent and after decompression;
+            larger ones get 413.
 
     Attributes:
         spans: decoded spans (dicts: ``trace_id``, ``span_id``, ``parent_span_id``,
@@ -297,9 +368,12 @@ class OtlpReceiver:
 
     paths: ClassVar[tuple[str, ...]] = ("/v1/traces", "/v1/logs", "/v1/metrics", ZIPKIN_PATH)
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, max_body: int = _MAX_BODY) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536:
             raise ValueError(f"port must be an int from 0 to 65535, not {port!r}")
+        if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
+            raise ValueError(f"max_body must be a positive int, not {max_body!r}")
+        self.max_body = max_body
         self.host = host
         self.port = port
         self.spans: list[dict[str, Any]] = []
@@ -431,7 +505,7 @@ class OtlpReceiver:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a receiver until SIGINT/SIGTERM or ``--duration``; then write the summary."""
     parser = argparse.ArgumentParser(
-        prog="python -m tracelog.collector",
+        prog="python -m tests.support.receiver",
         description="A local OTLP/HTTP receiver that decodes traces and logs.",
     )
     parser.add_argument("--host", default="127.0.0.1")
@@ -445,7 +519,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         receiver = OtlpReceiver(args.host, args.port).start()
     except (OSError, ValueError) as exc:
-        sys.stderr.write(f"tracelog.collector: cannot listen on {args.host}:{args.port}: {exc}\n")
+        sys.stderr.write(f"receiver: cannot listen on {args.host}:{args.port}: {exc}\n")
         return 2
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import logging
 import signal
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,10 +29,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 import tracelog
+from tests.support.receiver import OtlpReceiver
 from tracelog import _render as render
-from tracelog.collector import OtlpReceiver
 from tracelog.stdlib import OtelLogHandler
 from tracelog.testing import capture_lines
+
+ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
@@ -255,11 +259,11 @@ class TestReceiver:
 @pytest.mark.slow
 class TestStandalone:
     def test_runs_and_writes_summary(self, tmp_path) -> None:
-        """`python -m tracelog.collector` receives exports and writes a summary on SIGTERM."""
+        """`python -m tests.support.receiver` receives exports and writes a summary on SIGTERM."""
         summary, dump = tmp_path / "summary.json", tmp_path / "dump.jsonl"
-        command = [sys.executable, "-m", "tracelog.collector", "--port", "0"]
+        command = [sys.executable, "-m", "tests.support.receiver", "--port", "0"]
         command += ["--summary", str(summary), "--dump", str(dump)]
-        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT) as proc:
             try:
                 assert proc.stdout is not None
                 url = proc.stdout.readline().split()[-1]
@@ -287,11 +291,12 @@ class TestStandalone:
     def test_summary_to_stdout_after_duration(self) -> None:
         """With --duration and no --summary the summary goes to stdout."""
         out = subprocess.run(
-            [sys.executable, "-m", "tracelog.collector", "--port", "0", "--duration", "0.2"],
+            [sys.executable, "-m", "tests.support.receiver", "--port", "0", "--duration", "0.2"],
             capture_output=True,
             text=True,
             check=True,
             timeout=60,
+            cwd=ROOT,
         ).stdout.splitlines()
         assert out[0].startswith("listening on http://127.0.0.1:")
         assert {"spans": 0, "logs": 0} == {k: render.loads(out[1])[k] for k in ("spans", "logs")}
@@ -303,14 +308,15 @@ class TestStandalone:
             sock.listen()
             port = sock.getsockname()[1]
             proc = subprocess.run(
-                [sys.executable, "-m", "tracelog.collector", "--port", str(port)],
+                [sys.executable, "-m", "tests.support.receiver", "--port", str(port)],
                 capture_output=True,
                 text=True,
                 timeout=60,
                 check=False,
+                cwd=ROOT,
             )
         assert 2 == proc.returncode
-        assert [f"tracelog.collector: cannot listen on 127.0.0.1:{port}"] == [
+        assert [f"receiver: cannot listen on 127.0.0.1:{port}"] == [
             line.split(": [")[0] for line in proc.stderr.splitlines()
         ]
 
@@ -399,3 +405,134 @@ class TestZipkinEvents:
             ("{not json", {}),
             ("a", {"value": 1}),
         ] == [(e["name"], e["attributes"]) for e in span["events"]]
+
+
+class TestPackaging:
+    def test_wheel_ships_no_test_receiver(self, tmp_path) -> None:
+        """The built wheel holds the tracelog package only: no receiver, no tests."""
+        import zipfile
+
+        pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+        subprocess.run(
+            [*pip, "--wheel-dir", str(tmp_path), str(ROOT)],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        (wheel,) = tmp_path.glob("tracelog_otel-*.whl")
+        names = zipfile.ZipFile(wheel).namelist()
+        assert "tracelog/__init__.py" in names
+        assert [] == [n for n in names if "receiver" in n or "collector" in n]
+        assert set() == {n.split("/")[0] for n in names} - {
+            "tracelog",
+            wheel.name.removesuffix(".whl").replace("-py3-none-any", "") + ".dist-info",
+        }
+
+
+def exchange(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send raw HTTP bytes; return the status code and the response body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+
+
+def zipkin_request(body: bytes, *headers: str) -> bytes:
+    head = ["POST /api/v2/spans HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    return "\r\n".join([*head, *headers, "", ""]).encode() + body
+
+
+SPAN = b'[{"traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "id": "00f067aa0ba902b7", "name": "s"}]'
+
+
+class TestHostileBodies:
+    @pytest.fixture
+    def small(self) -> Iterator[OtlpReceiver]:
+        with OtlpReceiver(max_body=4096) as rec:
+            yield rec
+
+    def test_oversize_body_is_413(self, small) -> None:
+        """A Content-Length over the limit is refused with 413 before the body is read."""
+        body = b"[" + b" " * 5000 + b"]"
+        status, _ = exchange(small.port, zipkin_request(body, f"Content-Length: {len(body)}"))
+        assert (413, 0) == (status, small.requests["/api/v2/spans"])
+
+    @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+    def test_compression_bomb_is_413(self, small, encoding) -> None:
+        """A small compressed body that expands past the limit is refused, not inflated."""
+        bomb = b"[" + b" " * 3_000_000 + b"]"
+        body = gzip.compress(bomb) if encoding == "gzip" else zlib.compress(bomb)
+        assert len(body) < 4096
+        request = zipkin_request(
+            body, f"Content-Length: {len(body)}", f"Content-Encoding: {encoding}"
+        )
+        assert 413 == exchange(small.port, request)[0]
+        assert [] == small.spans
+
+    def test_compressed_body_within_limit(self, small) -> None:
+        """A gzip body under the limit once inflated is accepted."""
+        body = gzip.compress(SPAN)
+        request = zipkin_request(body, f"Content-Length: {len(body)}", "Content-Encoding: gzip")
+        assert 202 == exchange(small.port, request)[0]
+        assert ["s"] == [span["name"] for span in small.spans]
+
+    def test_chunked_body_decodes(self, receiver) -> None:
+        """A chunked body (with a chunk extension and a trailer) is decoded and stored."""
+        chunks = b"".join(
+            b"%x;ext=1\r\n%s\r\n" % (len(part), part) for part in (SPAN[:10], SPAN[10:])
+        )
+        request = zipkin_request(
+            chunks + b"0\r\nX-Trailer: 1\r\n\r\n", "Transfer-Encoding: chunked"
+        )
+        assert 202 == exchange(receiver.port, request)[0]
+        assert [("4bf92f3577b34da6a3ce929d0e0e4736", "s")] == [
+            (span["trace_id"], span["name"]) for span in receiver.spans
+        ]
+
+    def test_chunked_oversize_is_413(self, small) -> None:
+        """Chunks adding up past the limit are refused with 413."""
+        chunk = b"%x\r\n%s\r\n" % (3000, b" " * 3000)
+        request = zipkin_request(chunk * 2 + b"0\r\n\r\n", "Transfer-Encoding: chunked")
+        assert 413 == exchange(small.port, request)[0]
+
+    @pytest.mark.parametrize(
+        "framing",
+        [
+            ("Transfer-Encoding: chunked", b"zz\r\n[]\r\n0\r\n\r\n"),
+            ("Transfer-Encoding: chunked", b"-2\r\n[]\r\n0\r\n\r\n"),
+            ("Content-Length: -1", b"[]"),
+        ],
+        ids=["bad-chunk-size", "negative-chunk", "bad-length"],
+    )
+    def test_bad_framing_is_400(self, receiver, framing) -> None:
+        """Unparseable body framing is a 400, and the receiver keeps serving."""
+        header, body = framing
+        assert 400 == exchange(receiver.port, zipkin_request(body, header))[0]
+        assert 202 == post(f"{receiver.url}/api/v2/spans", b"[]", "application/json")
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'[{"timestamp": [1]}]',
+            b'[{"timestamp": "soon"}]',
+            b'[{"duration": {"a": 1}}]',
+            b'[{"annotations": 5}]',
+            b'[{"annotations": [{"timestamp": [1]}]}]',
+            b'[{"id": "00f067aa0ba902b7"}',
+        ],
+    )
+    def test_malformed_zipkin_is_400(self, receiver, body) -> None:
+        """Zipkin JSON with wrongly typed fields is a 400, never a dropped connection."""
+        assert 400 == post(f"{receiver.url}/api/v2/spans", body, "application/json")
+        assert [] == receiver.spans
+
+    def test_unknown_encoding_is_400(self, receiver) -> None:
+        """A Content-Encoding the receiver cannot decode is a 400."""
+        request = zipkin_request(b"[]", "Content-Length: 2", "Content-Encoding: br")
+        assert 400 == exchange(receiver.port, request)[0]
+
+    def test_bad_max_body(self) -> None:
+        """max_body must be a positive int."""
+        with pytest.raises(ValueError, match="max_body"):
+            OtlpReceiver(max_body=0)
