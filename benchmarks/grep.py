@@ -13,8 +13,9 @@ splits a file of 64 MiB or more between the CPUs (at most 4).
 
 Checks: tracelog's output must be byte-identical to the trace's lines in the file, which
 ``grep -F`` finds when given every spelling of the id (the hex tail and the Datadog
-decimal). ``grep -F`` and ``rg -F`` are given the hex id alone, as a person would type it,
-so they find only the lines that spell it in hex.
+decimal): the same search as tracelog's prefilter, timed too. Plain ``grep -F`` and
+``rg -F`` are given the hex id alone, as a person would type it, so they search for one
+string and find only the lines that spell it in hex.
 """
 
 from __future__ import annotations
@@ -89,10 +90,10 @@ def generate(path: Path, size: int, seed: int = 7) -> int:
     return targets
 
 
-def run(cmd: list[str]) -> tuple[float, float, float, bytes]:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, bytes]:
     """Wall seconds, CPU seconds, peak RSS in MiB (of this child alone) and stdout."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     out = proc.stdout.read()  # type: ignore[union-attr]
     err = proc.stderr.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
@@ -111,28 +112,40 @@ def find_rg() -> str | None:
     return str(beside) if beside.exists() else shutil.which("rg")
 
 
-def measure(path: Path, rounds: int) -> dict[str, object]:
+def cached_bytecode(cache: Path) -> dict[str, str]:
+    """The environment for tracelog's runs: its modules' bytecode cached (in *cache*), as
+    an installed package has it. Without this, where PYTHONDONTWRITEBYTECODE is set (as on
+    this project's machines), every run compiles tracelog's modules from source."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def measure(path: Path, rounds: int, cache: Path) -> dict[str, object]:
     """Time every command on *path*; return the results as plain data (for --json)."""
+    env = cached_bytecode(cache)
     grep = shutil.which("grep")
     if grep is None:
         sys.exit("grep not found on PATH")
     script = Path(sys.executable).with_name("tracelog")
     tracelog = [str(script)] if script.exists() else [sys.executable, "-m", "tracelog.cli"]
-    commands = {
-        "tracelog grep -j 1": [*tracelog, "grep", "-j", "1", TARGET_ID, str(path)],
-        "tracelog grep": [*tracelog, "grep", TARGET_ID, str(path)],
-        "grep -F": [grep, "-F", TARGET_ID, str(path)],
-    }
-    rg = find_rg()
-    if rg is not None:
-        commands["rg -F"] = [rg, "-F", TARGET_ID, str(path)]
     # Every spelling of the id: the last 24 hex digits (hex, GCP, X-Ray) and the Datadog
     # decimal of the low 64 bits. Written out here, not imported, so that this process
     # stays small (see run()) and the check does not trust tracelog's own needles.
     spellings = ["-e", TARGET_ID[8:], "-e", str(int(TARGET_ID[16:], 16))]
-    expected = run([grep, "-F", *spellings, str(path)])[3]
+    commands = {
+        "tracelog grep -j 1": [*tracelog, "grep", "-j", "1", TARGET_ID, str(path)],
+        "tracelog grep": [*tracelog, "grep", TARGET_ID, str(path)],
+        "grep -F": [grep, "-F", TARGET_ID, str(path)],
+        # The same search as tracelog's prefilter: both spellings, so every trace line.
+        "grep -F, both spellings": [grep, "-F", *spellings, str(path)],
+    }
+    rg = find_rg()
+    if rg is not None:
+        commands["rg -F"] = [rg, "-F", TARGET_ID, str(path)]
+    expected = run(commands["grep -F, both spellings"])[3]
     for cmd in commands.values():
-        run(cmd)  # warm the page cache and each program's files
+        run(cmd, env)  # warm the page cache, each program's files and tracelog's bytecode
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     rss = dict.fromkeys(commands, 0.0)
@@ -141,7 +154,7 @@ def measure(path: Path, rounds: int) -> dict[str, object]:
     names = list(commands)
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            wall, cpu, peak, out = run(commands[name])
+            wall, cpu, peak, out = run(commands[name], env)
             walls[name].append(wall)
             cpus[name].append(cpu)
             rss[name] = max(rss[name], peak)
@@ -149,6 +162,7 @@ def measure(path: Path, rounds: int) -> dict[str, object]:
             if name.startswith("tracelog") and out != expected:
                 identical = False
     return {
+        "profile": profile(path, sys.executable, env),
         "file_mib": path.stat().st_size / (1 << 20),
         "rounds": rounds,
         "trace_lines": expected.count(b"\n"),
@@ -156,7 +170,7 @@ def measure(path: Path, rounds: int) -> dict[str, object]:
         "rg": rg is not None,
         "commands": {
             name: {
-                "argv": " ".join(Path(a).name if i == 0 else a for i, a in enumerate(cmd)),
+                "argv": " ".join([Path(cmd[0]).name, *cmd[1:-1], "FILE"]),
                 "wall_s": statistics.median(walls[name]),
                 "cpu_s": statistics.median(cpus[name]),
                 "rss_mib": rss[name],
@@ -164,6 +178,53 @@ def measure(path: Path, rounds: int) -> dict[str, object]:
             }
             for name, cmd in commands.items()
         },
+    }
+
+
+PROFILE = """
+import resource, sys, time
+def cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+start = cpu()
+from tracelog.cli import grep, inputs, scan
+from tracelog.cli.ids import parse_trace_id
+imports = cpu() - start
+needles = scan.Matcher(parse_trace_id(sys.argv[2])).needles
+def one_pass(search):
+    buf = bytearray(scan.BUFFER_SIZE)
+    view = memoryview(buf)
+    find = scan._finder(buf)
+    start = cpu()
+    with open(sys.argv[1], "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            for needle in search:
+                find(needle, 0, n)
+    view.release()
+    return cpu() - start
+read = min(one_pass(()) for _ in range(3))
+each = [min(one_pass((needle,)) for _ in range(3)) - read for needle in needles]
+print(imports, read, *each)
+"""
+
+
+def profile(path: Path, tracelog_python: str, env: dict[str, str]) -> dict[str, float]:
+    """Where one process's CPU goes: interpreter and imports, reading the file into the
+    buffer, and one ``memmem`` pass per spelling of the id (best of 3 each)."""
+    out = subprocess.run(
+        [tracelog_python, "-c", PROFILE, str(path), TARGET_ID],
+        capture_output=True,
+        check=True,
+        text=True,
+        env=env,
+    ).stdout.split()
+    bare = min(run([tracelog_python, "-c", "pass"])[1] for _ in range(3))
+    imports, read, *passes = (float(x) for x in out)
+    return {
+        "interpreter": bare,
+        "imports": imports,
+        "read": read,
+        **{f"memmem pass {i + 1}": cpu for i, cpu in enumerate(passes)},
     }
 
 
@@ -181,6 +242,8 @@ def report(result: dict[str, object]) -> None:
             f"{name:<20}{row['wall_s']:>8.3f}{row['cpu_s']:>8.3f}{mib_s:>8.0f}"
             f"{row['rss_mib']:>14.1f}{row['lines']:>7}"
         )
+    spent: dict[str, float] = result["profile"]  # type: ignore[assignment]
+    print("one tracelog process's CPU: " + ", ".join(f"{k} {v:.3f} s" for k, v in spent.items()))
     print(
         f"the trace's lines in the file: {result['trace_lines']}; tracelog's output "
         f"byte-identical to them: {result['identical']}"
@@ -210,7 +273,7 @@ def main() -> None:
             print(
                 f"generated {path.stat().st_size >> 20} MiB in {time.perf_counter() - start:.1f} s"
             )
-        result = measure(path, args.rounds)
+        result = measure(path, args.rounds, Path(tmp) / "pycache")
     report(result)
     if args.json is not None:
         import json
