@@ -66,6 +66,8 @@ def grep_table(grep: dict[str, Any]) -> list[str]:
         f"| {grep['file_mib'] / row['wall_s']:,.0f} | {row['rss_mib']:.1f} | {row['lines']} |"
         for row in grep["commands"].values()
     )
+    spent = ", ".join(f"{part} {cpu:.3f} s" for part, cpu in grep["profile"].items())
+    out += ["", f"Where one `tracelog grep` process's CPU goes (best of 3 each): {spent}."]
     return out
 
 
