@@ -78,7 +78,8 @@ def section(run: dict[str, Any]) -> str:
     summary = (
         f"Run on {m['date']}: {m['cpu']}, {m['cores']} cores ({m['system']}), "
         f"Python {m['python']}. Each row is the median of {run['rounds']} rounds. "
-        f"{met} of {len(run['rows'])} rows met their target in this run."
+        f"{met} of {len(run['rows'])} rows met their target in this run"
+        + (f", which took {run['seconds']} s." if "seconds" in run else ".")
     )
     lines = [
         BEGIN,
