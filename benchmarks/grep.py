@@ -56,7 +56,7 @@ def generate(path: Path, size: int, seed: int = 7) -> int:
     """Write *size* bytes of mixed-layout lines to *path*; return the target's line count."""
     import orjson
 
-    from tracelog.context import TraceContext
+    from tracelog import TraceContext
     from tracelog.schemas import SCHEMA_NAMES, get_schema
 
     target = TraceContext.from_ints(int(TARGET_ID, 16), 0x00F067AA0BA902B7, 1)

@@ -237,8 +237,8 @@ class TestImportSideEffects:
         code = (
             "import sys, tracelog\n"
             "print(sorted(m for m in sys.modules if m.startswith('tracelog')))\n"
-            "from tracelog import config, propagation, redact\n"
-            "print(tracelog.configure is config.configure, tracelog.wrap is propagation.wrap,\n"
+            "from tracelog import config, redact, schemas\n"
+            "print(tracelog.configure is config.configure, tracelog.Schema is schemas.Schema,\n"
             "      tracelog.Redactor is redact.Redactor,\n"
             "      set(tracelog.__all__) <= set(dir(tracelog)))\n"
         )
