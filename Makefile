@@ -37,8 +37,11 @@ demo: $(VENV)/.installed
 quickstart: $(VENV)/.installed
 	$(BIN)/python examples/quickstart.py
 
+# Every row of the performance table (benchmarks/rows.py), then the README's tables from
+# that one run's JSON (benchmarks/readme.py).
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/overhead.py
+	$(BIN)/python benchmarks/rows.py --json benchmarks/results.json
+	$(BIN)/python benchmarks/readme.py benchmarks/results.json README.md
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .pytest_cache .ruff_cache

@@ -81,7 +81,11 @@ def stdlib_case(
 
 
 def measure(
-    cases: dict[str, tuple[Setup, Call]], tracer: trace.Tracer, rounds: int, batch: int
+    cases: dict[str, tuple[Setup, Call]],
+    tracer: trace.Tracer,
+    rounds: int,
+    batch: int,
+    clock: Callable[[], int] = time.perf_counter_ns,
 ) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
@@ -93,10 +97,10 @@ def measure(
             total = 0
             for _ in range(20):  # 20 spans of `batch` calls each
                 with tracer.start_as_current_span("request"):
-                    start = time.perf_counter_ns()
+                    start = clock()
                     for _ in range(batch):
                         call()
-                    total += time.perf_counter_ns() - start
+                    total += clock() - start
             samples[name].append(total / (20 * batch))
     return samples
 

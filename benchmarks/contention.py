@@ -8,6 +8,7 @@ lock across write and flush) as the peer.
 
 Target: tracelog <= 1.5x its single-thread per-line cost, 0 torn lines.
 
+``tracelog-structlog`` logs through the structlog path alone (``benchmarks/rows.py``).
 ``tracelog-queue`` is the same with ``configure(queue=True)``: one listener thread does
 all the writing, so the logging threads never give up the GIL for I/O.
 """
@@ -57,7 +58,7 @@ def run(kind: str, threads: int, lines: int, path: Path) -> tuple[float, int, in
             for n in range(lines):
                 if kind == "plain":
                     plain.info("line", extra={"span": sid, "n": n})
-                elif n % 2:
+                elif n % 2 or kind == "tracelog-structlog":
                     log.info("line", expect=sid, n=n)
                 else:
                     std.info("line", extra={"expect": sid, "n": n})

@@ -1,14 +1,21 @@
-"""``tracelog grep`` next to ``grep -F <hex id>`` on one large file of mixed tracelog lines.
+"""``tracelog grep`` next to ``grep -F`` and ``rg -F`` on one large file of mixed tracelog lines.
 
-    .venv/bin/python benchmarks/grep.py               # 1 GiB in /tmp, kept for the next run
-    .venv/bin/python benchmarks/grep.py --size 128M   # a smaller file while iterating
+    .venv/bin/python benchmarks/grep.py                 # 256 MiB in a temp dir, deleted after
+    .venv/bin/python benchmarks/grep.py --size 1G --file /tmp/big.jsonl   # kept for the next run
 
-The file holds lines in every layout (default, otel, ecs, gcp, datadog, xray), written by
-tracelog's own line encoder, with one trace's lines sprinkled through it. Both commands
-read the same file, from the page cache (one warm-up read first), in rotating rounds;
-the table shows each one's best wall time, the speed ratio (grep's time / tracelog's,
-the issue's target is >= 0.5) and tracelog's peak RSS (``ru_maxrss`` of the child, the
-target is <= 64 MiB).
+The file holds lines in every layout (default, otel, ecs, gcp, datadog, xray), their trace
+fields written by the layouts' own ``Schema`` objects, with one trace's lines sprinkled
+through it. Every command reads the same file from the page cache (one warm-up run each
+first), in rotating rounds, and prints its lines to a pipe. The table shows each one's
+median wall and CPU time (user + system, from ``os.wait4``), its peak RSS (``ru_maxrss``)
+and the lines it printed. ``tracelog grep -j 1`` is one process; plain ``tracelog grep``
+splits a file of 64 MiB or more between the CPUs (at most 4).
+
+Checks: tracelog's output must be byte-identical to the trace's lines in the file, which
+``grep -F`` finds when given every spelling of the id (the hex tail and the Datadog
+decimal): the same search as tracelog's prefilter, timed too. Plain ``grep -F`` and
+``rg -F`` are given the hex id alone, as a person would type it, so they search for one
+string and find only the lines that spell it in hex.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ import os
 import platform
 import random
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,37 +54,35 @@ def parse_size(text: str) -> int:
 
 def generate(path: Path, size: int, seed: int = 7) -> int:
     """Write *size* bytes of mixed-layout lines to *path*; return the target's line count."""
-    from tracelog._context import TraceContext
-    from tracelog._line import LineEncoder
+    import orjson
+
+    from tracelog import TraceContext
     from tracelog.schemas import SCHEMA_NAMES, get_schema
 
-    target = TraceContext(TARGET_ID, "00f067aa0ba902b7", "01")
+    target = TraceContext.from_ints(int(TARGET_ID, 16), 0x00F067AA0BA902B7, 1)
     rng = random.Random(seed)  # noqa: S311 - ids for a test file
-    encoders = [
-        LineEncoder(get_schema(name, gcp_project="shop"), service=f"svc-{name}", redact=False)
-        for name in SCHEMA_NAMES
-    ]
-    written = 0
-    targets = 0
-    n = 0
+    schemas = [get_schema(name, gcp_project="shop") for name in SCHEMA_NAMES]
+    written = targets = n = 0
     ts = 1_790_000_000.0
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     with path.open("wb") as out:
         batch: list[bytes] = []
         while written < size:
             n += 1
             ts += 0.000_37
-            encoder = encoders[n % len(encoders)]
+            schema = schemas[n % len(schemas)]
             if n % TARGET_EVERY == 0:
                 ctx = target
                 targets += 1
             else:
                 ctx = TraceContext.from_ints(rng.getrandbits(128), rng.getrandbits(64), 1)
-            fields = {"order_id": f"A-{n}", "attempt": n % 5, "region": "eu-west-1"}
-            line = encoder.encode(
-                ts, 20, "INFO", "shop.checkout", MESSAGES[n % len(MESSAGES)], ctx, None, fields
-            )
-            batch.append(line)
-            written += len(line)
+            line = schema.head(ts, 20, "INFO", "shop.checkout", MESSAGES[n % len(MESSAGES)])
+            schema.add_service(line, f"svc-{schema.name}")
+            schema.add_trace(line, ctx)
+            line.update(order_id=f"A-{n}", attempt=n % 5, region="eu-west-1")
+            data = dumps(line, option=newline)
+            batch.append(data)
+            written += len(data)
             if len(batch) == 4096:
                 out.write(b"".join(batch))
                 batch.clear()
@@ -83,18 +90,12 @@ def generate(path: Path, size: int, seed: int = 7) -> int:
     return targets
 
 
-def count_target(path: Path) -> int:
-    """The target's lines as the generator writes them: every TARGET_EVERY-th line."""
-    with path.open("rb") as f:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    return lines // TARGET_EVERY
-
-
-def run(cmd: list[str]) -> tuple[float, float, bytes]:
-    """Wall seconds, peak RSS in MiB (``ru_maxrss`` of this child alone) and stdout."""
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, bytes]:
+    """Wall seconds, CPU seconds, peak RSS in MiB (of this child alone) and stdout."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out = proc.stdout.read()  # type: ignore[union-attr]
+    err = proc.stderr.read()  # type: ignore[union-attr]
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -102,73 +103,182 @@ def run(cmd: list[str]) -> tuple[float, float, bytes]:
     proc.stderr.close()  # type: ignore[union-attr]
     if proc.returncode not in {0, 1}:
         sys.exit(f"{cmd[0]} failed ({proc.returncode}): {err.decode(errors='replace')}")
-    return elapsed, usage.ru_maxrss / 1024, out
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="1G", help="file size, e.g. 1G, 256M (default 1G)")
-    parser.add_argument("--file", type=Path, default=None, help="where to write the file")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--regenerate", action="store_true", help="rewrite an existing file")
-    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    size = parse_size(args.size)
-    path = args.file or Path("/tmp") / f"tracelog-grep-bench-{size}.jsonl"  # noqa: S108
-    if args.generate_only:
-        generate(path, size)
-        return
-    if args.regenerate or not path.exists() or path.stat().st_size < size:
-        start = time.perf_counter()
-        # In a child: a command's ru_maxrss starts at the RSS of the process that forked
-        # it, so this one stays small (it never imports tracelog).
-        cmd = [
-            sys.executable,
-            __file__,
-            "--generate-only",
-            "--size",
-            str(size),
-            "--file",
-            str(path),
-        ]
-        subprocess.run(cmd, check=True)
-        print(f"generated {path} in {time.perf_counter() - start:.1f} s")
-    expected = count_target(path)
+def find_rg() -> str | None:
+    """ripgrep from the bench dependency group (next to this Python), else on PATH."""
+    beside = Path(sys.executable).with_name("rg")
+    return str(beside) if beside.exists() else shutil.which("rg")
+
+
+def cached_bytecode(cache: Path) -> dict[str, str]:
+    """The environment for tracelog's runs: its modules' bytecode cached (in *cache*), as
+    an installed package has it. Without this, where PYTHONDONTWRITEBYTECODE is set (as on
+    this project's machines), every run compiles tracelog's modules from source."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def measure(path: Path, rounds: int, cache: Path) -> dict[str, object]:
+    """Time every command on *path*; return the results as plain data (for --json)."""
+    env = cached_bytecode(cache)
     grep = shutil.which("grep")
     if grep is None:
         sys.exit("grep not found on PATH")
     script = Path(sys.executable).with_name("tracelog")
     tracelog = [str(script)] if script.exists() else [sys.executable, "-m", "tracelog.cli"]
+    # Every spelling of the id: the last 24 hex digits (hex, GCP, X-Ray) and the Datadog
+    # decimal of the low 64 bits. Written out here, not imported, so that this process
+    # stays small (see run()) and the check does not trust tracelog's own needles.
+    spellings = ["-e", TARGET_ID[8:], "-e", str(int(TARGET_ID[16:], 16))]
     commands = {
-        "tracelog grep -c": [*tracelog, "grep", "-c", TARGET_ID, str(path)],
-        "grep -F -c": [grep, "-F", "-c", TARGET_ID, str(path)],
+        "tracelog grep -j 1": [*tracelog, "grep", "-j", "1", TARGET_ID, str(path)],
+        "tracelog grep": [*tracelog, "grep", TARGET_ID, str(path)],
+        "grep -F": [grep, "-F", TARGET_ID, str(path)],
+        # The same search as tracelog's prefilter: both spellings, so every trace line.
+        "grep -F, both spellings": [grep, "-F", *spellings, str(path)],
     }
+    rg = find_rg()
+    if rg is not None:
+        commands["rg -F"] = [rg, "-F", TARGET_ID, str(path)]
+    expected = run(commands["grep -F, both spellings"])[3]
     for cmd in commands.values():
-        run(cmd)  # warm the page cache and the interpreter's files
-    best: dict[str, float] = dict.fromkeys(commands, float("inf"))
-    rss: dict[str, float] = dict.fromkeys(commands, 0.0)
-    counts: dict[str, str] = {}
-    for _ in range(args.rounds):
-        for name, cmd in commands.items():
-            elapsed, peak, out = run(cmd)
-            best[name] = min(best[name], elapsed)
+        run(cmd, env)  # warm the page cache, each program's files and tracelog's bytecode
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
+    rss = dict.fromkeys(commands, 0.0)
+    lines: dict[str, int] = {}
+    identical = True
+    names = list(commands)
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            wall, cpu, peak, out = run(commands[name], env)
+            walls[name].append(wall)
+            cpus[name].append(cpu)
             rss[name] = max(rss[name], peak)
-            counts[name] = out.decode().strip()
-    mib = path.stat().st_size / (1 << 20)
+            lines[name] = out.count(b"\n")
+            if name.startswith("tracelog") and out != expected:
+                identical = False
+    return {
+        "profile": profile(path, sys.executable, env),
+        "file_mib": path.stat().st_size / (1 << 20),
+        "rounds": rounds,
+        "trace_lines": expected.count(b"\n"),
+        "identical": identical,
+        "rg": rg is not None,
+        "commands": {
+            name: {
+                "argv": " ".join([Path(cmd[0]).name, *cmd[1:-1], "FILE"]),
+                "wall_s": statistics.median(walls[name]),
+                "cpu_s": statistics.median(cpus[name]),
+                "rss_mib": rss[name],
+                "lines": lines[name],
+            }
+            for name, cmd in commands.items()
+        },
+    }
+
+
+PROFILE = """
+import resource, sys, time
+def cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+start = cpu()
+from tracelog.cli import grep, inputs, scan
+from tracelog.cli.ids import parse_trace_id
+imports = cpu() - start
+needles = scan.Matcher(parse_trace_id(sys.argv[2])).needles
+def one_pass(search):
+    buf = bytearray(scan.BUFFER_SIZE)
+    view = memoryview(buf)
+    find = scan._finder(buf)
+    start = cpu()
+    with open(sys.argv[1], "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            for needle in search:
+                find(needle, 0, n)
+    view.release()
+    return cpu() - start
+read = min(one_pass(()) for _ in range(3))
+each = [min(one_pass((needle,)) for _ in range(3)) - read for needle in needles]
+print(imports, read, *each)
+"""
+
+
+def profile(path: Path, tracelog_python: str, env: dict[str, str]) -> dict[str, float]:
+    """Where one process's CPU goes: interpreter and imports, reading the file into the
+    buffer, and one ``memmem`` pass per spelling of the id (best of 3 each)."""
+    out = subprocess.run(
+        [tracelog_python, "-c", PROFILE, str(path), TARGET_ID],
+        capture_output=True,
+        check=True,
+        text=True,
+        env=env,
+    ).stdout.split()
+    bare = min(run([tracelog_python, "-c", "pass"])[1] for _ in range(3))
+    imports, read, *passes = (float(x) for x in out)
+    return {
+        "interpreter": bare,
+        "imports": imports,
+        "read": read,
+        **{f"memmem pass {i + 1}": cpu for i, cpu in enumerate(passes)},
+    }
+
+
+def report(result: dict[str, object]) -> None:
+    commands: dict[str, dict[str, float]] = result["commands"]  # type: ignore[assignment]
     print(
         f"# {time.strftime('%Y-%m-%d')} {platform.machine()} {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {mib:.0f} MiB file, best of {args.rounds}"
+        f"Python {platform.python_version()}, {result['file_mib']:.0f} MiB file, "
+        f"median of {result['rounds']}"
     )
-    print(f"{'command':<20}{'seconds':>9}{'MiB/s':>8}{'peak RSS MiB':>14}{'lines':>7}")
-    for name in commands:
+    print(f"{'command':<20}{'wall s':>8}{'CPU s':>8}{'MiB/s':>8}{'peak RSS MiB':>14}{'lines':>7}")
+    for name, row in commands.items():
+        mib_s = result["file_mib"] / row["wall_s"]  # type: ignore[operator]
         print(
-            f"{name:<20}{best[name]:>9.3f}{mib / best[name]:>8.0f}{rss[name]:>14.1f}"
-            f"{counts[name]:>7}"
+            f"{name:<20}{row['wall_s']:>8.3f}{row['cpu_s']:>8.3f}{mib_s:>8.0f}"
+            f"{row['rss_mib']:>14.1f}{row['lines']:>7}"
         )
-    ratio = best["grep -F -c"] / best["tracelog grep -c"]
-    print(f"tracelog's speed vs grep -F: {ratio:.2f}x (target >= 0.5x)")
-    print(f"tracelog's peak RSS: {rss['tracelog grep -c']:.1f} MiB (target <= 64 MiB)")
-    print(f"the trace's lines in the file: {expected} (grep -F finds the hex spelling only)")
+    spent: dict[str, float] = result["profile"]  # type: ignore[assignment]
+    print("one tracelog process's CPU: " + ", ".join(f"{k} {v:.3f} s" for k, v in spent.items()))
+    print(
+        f"the trace's lines in the file: {result['trace_lines']}; tracelog's output "
+        f"byte-identical to them: {result['identical']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="256M", help="file size, e.g. 1G (default 256M)")
+    parser.add_argument("--file", type=Path, default=None, help="keep the file here (reused)")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    size = parse_size(args.size)
+    if args.generate_only:
+        generate(args.file, size)
+        return
+    with tempfile.TemporaryDirectory(prefix="tracelog-grep-bench-") as tmp:
+        path = args.file or Path(tmp) / "mixed.jsonl"
+        if not path.exists() or path.stat().st_size < size:
+            start = time.perf_counter()
+            # In a child: a command's ru_maxrss starts at the RSS of the process that
+            # forks it, so this one stays small (it never imports the SDK).
+            cmd = [sys.executable, __file__, "--generate-only", "--size", str(size)]
+            subprocess.run([*cmd, "--file", str(path)], check=True)
+            print(
+                f"generated {path.stat().st_size >> 20} MiB in {time.perf_counter() - start:.1f} s"
+            )
+        result = measure(path, args.rounds, Path(tmp) / "pycache")
+    report(result)
+    if args.json is not None:
+        import json
+
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from tracelog._context import TraceContext
 from tracelog.cli import main
 from tracelog.cli.ids import IdError, TraceQuery, parse_span_id, parse_trace_id
 from tracelog.cli.links import TemplateError, TraceUrl
-from tracelog.cli.scan import InputError, Matcher, Tally, scan
+from tracelog.cli.scan import InputError, Matcher, Tally, _finder, scan
 from tracelog.cli.show import SpanNode, Trace, build_trace
 from tracelog.cli.term import Colors, escape, format_ms, use_color
 from tracelog.schemas import (
@@ -219,6 +219,22 @@ class TestScanner:
         )
         found, _ = self.scan_bytes(line * 2)
         assert [line.rstrip(b"\n")] * 2 == found
+
+
+class TestFinder:
+    @given(
+        st.binary(max_size=64),
+        st.binary(min_size=1, max_size=6),
+        st.integers(0, 70),
+        st.integers(0, 70),
+    )
+    def test_agrees_with_bytes_find(self, data: bytes, needle: bytes, a: int, b: int) -> None:
+        """The memmem search finds what bytearray.find finds, at the range's edges too."""
+        buf = bytearray(data + needle + data)
+        start, end = min(a, b, len(buf)), min(max(a, b), len(buf))
+        view = memoryview(buf)  # held while searching, as scan() does
+        assert buf.find(needle, start, end) == _finder(buf)(needle, start, end)
+        view.release()
 
 
 class TestTraceUrl:

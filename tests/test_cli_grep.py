@@ -518,3 +518,41 @@ class TestUpperCaseIds:
         assert [b"upper", b"lower"] == [
             render.loads(x)["message"].encode() for x in wide.stdout.splitlines()
         ]
+
+
+class TestPrettyMerge:
+    TID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+    def line(self, message: str, stamp: str | None, service: str) -> bytes:
+        fields: dict[str, object] = {"level": "info", "message": message, "service": service}
+        if stamp is not None:
+            fields["timestamp"] = stamp
+        return render.dumps({**fields, "traceId": self.TID, "spanId": "00f067aa0ba902b7"})
+
+    def test_several_files_are_merged_by_time(self, tmp_path: Path) -> None:
+        """--pretty over two files prints one story in time order; a timeless line stays
+        after the line before it in its file."""
+        first, second = tmp_path / "a.log", tmp_path / "b.log"
+        first.write_bytes(
+            self.line("a1", "2026-11-24T08:05:02.100000Z", "checkout")
+            + self.line("a2", "2026-11-24T08:05:02.300000Z", "checkout")
+            + self.line("a3", None, "checkout")
+        )
+        second.write_bytes(
+            self.line("b1", "2026-11-24T08:05:02.200000Z", "payments")
+            + self.line("b2", "2026-11-24T08:05:02.400000Z", "payments")
+        )
+        proc = run_cli("grep", "--pretty", self.TID, first, second)
+        assert 0 == proc.returncode
+        messages = [row.split()[-1] for row in proc.stdout.decode().splitlines()]
+        assert ["a1", "b1", "a2", "a3", "b2"] == messages
+
+    def test_one_file_keeps_its_order(self, tmp_path: Path) -> None:
+        """--pretty over one input prints its lines as they come, out of time order too."""
+        path = tmp_path / "a.log"
+        path.write_bytes(
+            self.line("late", "2026-11-24T08:05:03Z", "checkout")
+            + self.line("early", "2026-11-24T08:05:01Z", "checkout")
+        )
+        proc = run_cli("grep", "--pretty", self.TID, path)
+        assert ["late", "early"] == [row.split()[-1] for row in proc.stdout.decode().splitlines()]

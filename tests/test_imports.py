@@ -174,6 +174,22 @@ class TestImportSideEffects:
             ]
         )
 
+    def test_public_names_are_loaded_on_first_use(self) -> None:
+        """`import tracelog` (and so the CLI's start) loads none of the logging machinery;
+        each public name is its module's own object once asked for."""
+        code = (
+            "import sys, tracelog\n"
+            "print(sorted(m for m in sys.modules if m.startswith('tracelog')))\n"
+            "from tracelog import config, redact, schemas\n"
+            "print(tracelog.configure is config.configure, tracelog.Schema is schemas.Schema,\n"
+            "      tracelog.Redactor is redact.Redactor,\n"
+            "      set(tracelog.__all__) <= set(dir(tracelog)))\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.splitlines()
+        assert ["['tracelog']", "True True True True"] == out
+
     def test_inject_headers_is_loaded_on_first_use(self) -> None:
         """tracelog.inject_headers is tracelog.web's, imported when first asked for."""
         from tracelog import web

@@ -12,6 +12,7 @@ from tracelog.cli.term import (
     escape,
     field_texts,
     format_ms,
+    parse_time,
     short_time,
     use_color,
 )
@@ -71,6 +72,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
     names = list(session.inputs(args.files, recursive=args.recursive))
     prefix_names = args.with_filename or (len(names) > 1 and (args.count or args.recursive))
     colors = Colors(use_color(args.color, sys.stdout))
+    # --pretty over several inputs: one story in time order, printed once all are read.
+    merged: list[tuple[float, bytes]] | None = [] if args.pretty and len(names) > 1 else None
     found = False
     for name in names:
         label = escape("(standard input)" if name == "-" else name)
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
         elif args.count:
             emit = _ignore
         elif args.pretty:
-            emit = _pretty(out, prefix, colors, follow=name == "-")
+            emit = _pretty(out, prefix, colors, follow=name == "-", merged=merged)
         else:
             emit = _plain(out, prefix, follow=name == "-")
         tally = session.scan(name, emit)
@@ -92,6 +95,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
         elif args.count:
             head = f"{label}:" if prefix_names else ""
             out.write(f"{head}{tally.matched}\n".encode())
+        out.flush()
+    if merged:
+        merged.sort(key=lambda entry: entry[0])  # stable: ties keep their input order
+        out.writelines(text for _, text in merged)
         out.flush()
     return session.finish(found=found)
 
@@ -122,17 +129,40 @@ def _plain(out: BinaryIO, prefix: bytes, *, follow: bool) -> Emit:
     return emit
 
 
-def _pretty(out: BinaryIO, prefix: bytes, colors: Colors, *, follow: bool) -> Emit:
+def _pretty(
+    out: BinaryIO,
+    prefix: bytes,
+    colors: Colors,
+    *,
+    follow: bool,
+    merged: list[tuple[float, bytes]] | None = None,
+) -> Emit:
+    """Readable lines, written at once, or kept in *merged* with their time for sorting.
+
+    A line without a readable time keeps the time of the line before it in its input, so
+    it stays next to its neighbours.
+    """
     write = out.write
+    last = float("-inf")
 
     def emit(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
+        nonlocal last
         record = SPAN_RECORD.read_record(obj)
         if record is not None:
             text = pretty_record(record, colors)
+            when = parse_time(record.start)
         else:
-            text = pretty_line(LogView.of(obj, schema), colors)
-        write(prefix + text.encode("utf-8", "replace") + b"\n")
-        if follow:
-            out.flush()
+            view = LogView.of(obj, schema)
+            text = pretty_line(view, colors)
+            when = view.time
+        data = prefix + text.encode("utf-8", "replace") + b"\n"
+        if merged is None:
+            write(data)
+            if follow:
+                out.flush()
+            return
+        if when is not None:
+            last = when
+        merged.append((last, data))
 
     return emit

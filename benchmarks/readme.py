@@ -1,0 +1,120 @@
+"""Write the README's benchmark tables from one ``benchmarks/rows.py --json`` run.
+
+    .venv/bin/python benchmarks/readme.py benchmarks/results.json [README.md]
+
+Replaces what lies between the ``<!-- bench:begin -->`` and ``<!-- bench:end -->``
+markers, so the numbers the README shows are always one run's, never copied by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+BEGIN = "<!-- bench:begin -->"
+END = "<!-- bench:end -->"
+
+
+def number(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:.2f}{unit}"
+
+
+def verdict(row: dict[str, Any]) -> str:
+    if row["skipped"]:
+        return f"skipped: {row['skipped']}"
+    return "met" if row["met"] else "**not met**"
+
+
+def rows_table(run: dict[str, Any]) -> list[str]:
+    out = ["| case | measured | target | result | detail |", "|---|---|---|---|---|"]
+    for row in run["rows"]:
+        sense = "≤" if row["sense"] == "<=" else "≥"
+        target = "-" if row["target"] is None else f"{sense} {row['target']:g}{row['unit']}"
+        detail = row["detail"].replace("|", "\\|")
+        case = row["row"].replace("|", "\\|")
+        out.append(
+            f"| {case} | {number(row['measured'], row['unit'])} "
+            f"| {target} | {verdict(row)} | {detail} |"
+        )
+    return out
+
+
+def groups_table(run: dict[str, Any]) -> list[str]:
+    out = ["| group | case | ns per call (median) |", "|---|---|---|"]
+    for group, cases in run["groups"].items():
+        out.extend(f"| {group} | {case} | {ns:,.0f} |" for case, ns in cases.items())
+    return out
+
+
+def grep_table(grep: dict[str, Any]) -> list[str]:
+    intro = (
+        f"{grep['file_mib']:.0f} MiB of mixed-layout lines, page cache warm, median of "
+        f"{grep['rounds']} runs each; the trace has {grep['trace_lines']} lines in the file, "
+        f"and tracelog's output was byte-identical to them: {grep['identical']}."
+    )
+    out = [
+        intro,
+        "",
+        "| command | wall s | CPU s | MiB/s | peak RSS MiB | lines printed |",
+        "|---|---|---|---|---|---|",
+    ]
+    out.extend(
+        f"| `{row['argv']}` | {row['wall_s']:.3f} | {row['cpu_s']:.3f} "
+        f"| {grep['file_mib'] / row['wall_s']:,.0f} | {row['rss_mib']:.1f} | {row['lines']} |"
+        for row in grep["commands"].values()
+    )
+    spent = ", ".join(f"{part} {cpu:.3f} s" for part, cpu in grep["profile"].items())
+    out += ["", f"Where one `tracelog grep` process's CPU goes (best of 3 each): {spent}."]
+    return out
+
+
+def section(run: dict[str, Any]) -> str:
+    m = run["machine"]
+    met = sum(1 for row in run["rows"] if row["met"])
+    note = "<!-- written by benchmarks/readme.py from benchmarks/results.json by `make bench` -->"
+    summary = (
+        f"Run on {m['date']}: {m['cpu']}, {m['cores']} cores ({m['system']}), "
+        f"Python {m['python']}. Each row is the median of {run['rounds']} rounds. "
+        f"{met} of {len(run['rows'])} rows met their target in this run"
+        + (f", which took {run['seconds']} s." if "seconds" in run else ".")
+    )
+    lines = [
+        BEGIN,
+        note,
+        "",
+        summary,
+        "",
+        *rows_table(run),
+        "",
+        "Per call, from the same run (inside one SDK span, lines to `/dev/null`):",
+        "",
+        *groups_table(run),
+    ]
+    if run.get("grep"):
+        lines += ["", "`tracelog grep` from the same run (`benchmarks/grep.py`):", ""]
+        lines += grep_table(run["grep"])
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", type=Path)
+    parser.add_argument("readme", type=Path, nargs="?", default=Path("README.md"))
+    args = parser.parse_args()
+    run = json.loads(args.results.read_text())
+    text = args.readme.read_text()
+    if text.count(BEGIN) != 1 or text.count(END) != 1:
+        sys.exit(f"{args.readme}: needs one {BEGIN} and one {END} marker")
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    args.readme.write_text(head + section(run) + tail)
+    print(f"{args.readme}: benchmark tables from {args.results} ({run['machine']['date']})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,457 @@
+"""Issue 18's table: every row a ratio measured in this run, next to its target.
+
+    make bench     # or: .venv/bin/python benchmarks/rows.py [--rounds 9] [--json PATH]
+
+Each row times tracelog next to its peer in one process, in rounds that rotate through
+the row's cases (so drift and noise hit all of them alike), and takes the median of the
+rounds. Absolute times on a shared 2-core machine mean little; the ratios are what the
+targets are stated in. Rows whose work is all in the calling thread are timed in that
+thread's CPU time (``time.thread_time_ns``), which other processes on the shared cores
+do not inflate; the threads, queue and grep rows, where waiting is part of the cost, in
+wall time. The cases are the ones the other scripts here time
+(``overhead.py``, ``contention.py``, ``bridge.py``, ``grep.py``); this script runs them
+with the row's inputs. ``--json`` writes the run for ``benchmarks/readme.py``, which
+turns it into the README's tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import bridge
+import contention
+import overhead
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+import tracelog
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Row:
+    """One line of the table: measured against target, and whether it was met."""
+
+    row: str
+    measured: float | None
+    target: float | None
+    sense: str  # "<=" or ">=": which side of the target meets it
+    unit: str = "x"
+    detail: str = ""
+    skipped: str | None = None
+
+    @property
+    def met(self) -> bool | None:
+        if self.measured is None or self.target is None:
+            return None
+        ok = self.measured <= self.target if self.sense == "<=" else self.measured >= self.target
+        return ok and "FAILED" not in self.detail
+
+
+def text_value(size: int, *, separators: bool) -> str:
+    """Log-like text of *size* characters; with *separators*, ``:`` and ``=`` in it
+    (times, URLs, ``key=value``), none of them a secret."""
+    words = ["request", "handled", "cache", "warm", "region", "eu", "west", "retry", "upstream"]
+    if separators:
+        words += ["at 10:32:07", "status=200", "https://shop.example/cart?id=7", "took=12ms"]
+    rng = itertools.cycle(words)
+    parts: list[str] = []
+    length = 0
+    while length < size:
+        word = next(rng)
+        parts.append(word)
+        length += len(word) + 1
+    return " ".join(parts)[:size]
+
+
+def value_case(text: str, *, redact: bool) -> overhead.Scoped:
+    """A line with one long string value, new on every call (as production values are)."""
+    stream = overhead.devnull_text()
+    log = tracelog.get_logger("bench")
+    counter = itertools.count()
+
+    def call() -> None:
+        log.info("order placed", order_id="A-1001", body=f"{next(counter):08d} {text}")
+
+    def enter() -> None:
+        tracelog.configure(stream=stream, level="INFO", redact=redact)
+
+    return overhead.Scoped(call, enter, lambda: None)
+
+
+def ratio(result: dict[str, float], a: str, b: str) -> float:
+    return result[a] / result[b]
+
+
+def ns(result: dict[str, float], *names: str) -> str:
+    return ", ".join(f"{name} {result[name]:.0f} ns" for name in names)
+
+
+def line_rows(rounds: int, calls: int, groups: dict[str, dict[str, float]]) -> list[Row]:
+    """Value size, field count, the benchmark line on both paths."""
+    rows: list[Row] = []
+    values = {
+        "32 KiB": text_value(32 << 10, separators=False),
+        "32 KiB with ':'/'='": text_value(32 << 10, separators=True),
+        "1 KiB with ':'/'='": text_value(1 << 10, separators=True),
+    }
+    targets = {"32 KiB": 2.0, "32 KiB with ':'/'='": 2.0, "1 KiB with ':'/'='": 1.3}
+    for label, text in values.items():
+        cases: dict[str, overhead.Case] = {
+            "redaction on": value_case(text, redact=True),
+            "redaction off": value_case(text, redact=False),
+        }
+        result = run_cases(cases, rounds, calls)
+        groups[f"value {label}"] = result
+        rows.append(
+            Row(
+                f"{label} string value: redaction on / off (structlog path)",
+                ratio(result, "redaction on", "redaction off"),
+                targets[label],
+                "<=",
+                detail=ns(result, "redaction on", "redaction off"),
+            )
+        )
+    tracelog.configure(stream=overhead.devnull_text(), level="INFO")
+    cases = {
+        "tracelog, 20 fields": overhead.tracelog_structlog(20),
+        "structlog recipe, 20 fields": overhead.structlog_recipe(20),
+        "tracelog, 0 fields": overhead.tracelog_structlog(0),
+        "structlog recipe, 0 fields": overhead.structlog_recipe(0),
+    }
+    result = run_cases(cases, rounds, calls)
+    groups["fields"] = result
+    zero = ratio(result, "tracelog, 0 fields", "structlog recipe, 0 fields")
+    rows.append(
+        Row(
+            "20 fields: tracelog / structlog OTel recipe",
+            ratio(result, "tracelog, 20 fields", "structlog recipe, 20 fields"),
+            0.5,
+            "<=",
+            detail=f"0 fields: {zero:.2f}x",
+        )
+    )
+    cases = {
+        "hand-written minimum": overhead.hand_minimum(),
+        "tracelog structlog": overhead.tracelog_structlog(),
+        "tracelog stdlib": overhead.tracelog_stdlib(),
+        "stdlib %(message)s": overhead.stdlib_message_only(),
+        "structlog OTel recipe": overhead.structlog_recipe(),
+    }
+    peer = overhead.pythonjsonlogger_otel()
+    if peer is not None:
+        cases["python-json-logger orjson + OTel ids"] = peer
+    result = run_cases(cases, rounds, calls)
+    groups["benchmark line"] = result
+    rows.append(
+        Row(
+            "structlog path, benchmark line / hand-written minimum",
+            ratio(result, "tracelog structlog", "hand-written minimum"),
+            1.0,
+            "<=",
+            detail=ns(result, "tracelog structlog", "hand-written minimum"),
+        )
+    )
+    rows.append(
+        Row(
+            "stdlib path, benchmark line / stdlib `%(message)s`",
+            ratio(result, "tracelog stdlib", "stdlib %(message)s"),
+            1.3,
+            "<=",
+            detail=ns(result, "tracelog stdlib", "stdlib %(message)s"),
+        )
+    )
+    name = "python-json-logger orjson + OTel ids"
+    rows.append(
+        Row(
+            "stdlib path, benchmark line / python-json-logger orjson + OTel ids",
+            ratio(result, "tracelog stdlib", name) if name in result else None,
+            0.6,
+            "<=",
+            skipped=None if name in result else "opentelemetry-instrumentation-logging missing",
+        )
+    )
+    return rows
+
+
+def run_cases(cases: dict[str, overhead.Case], rounds: int, calls: int) -> dict[str, float]:
+    """Median ns per call of each case, inside one active SDK span.
+
+    A round of the slowest case is kept near 100 ms (at least 10 calls), so that a case
+    costing milliseconds per call does not stretch the run to minutes.
+    """
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
+    slowest = 0.0
+    with provider.get_tracer("bench").start_as_current_span("bench"):
+        for fn in cases.values():  # warm caches, and find the slowest case
+            if isinstance(fn, overhead.Scoped):
+                fn.enter()
+            fn()
+            start = time.perf_counter_ns()
+            fn()
+            each = time.perf_counter_ns() - start
+            slowest = max(slowest, each)
+            for _ in range(50 if each < 1_000_000 else 0):
+                fn()
+            if isinstance(fn, overhead.Scoped):
+                fn.leave()
+        calls = max(10, min(calls, int(100e6 / slowest)))
+        return overhead.measure(cases, rounds, calls, time.thread_time_ns)
+
+
+def thread_row(rounds: int) -> Row:
+    """16 threads x 2,000 lines into one file, against one thread writing 32,000."""
+    threads, lines = 16, 2000
+    single: list[float] = []
+    multi: list[float] = []
+    lost = torn = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "threads.log"
+        for r in range(rounds):
+            order = [1, threads] if r % 2 else [threads, 1]
+            for count in order:
+                per_line, written, bad = contention.run(
+                    "tracelog-structlog", count, threads * lines // count, path
+                )
+                (single if count == 1 else multi).append(per_line)
+                lost += threads * lines - written
+                torn += bad
+    tracelog.configure(stream=overhead.devnull_text(), level="INFO")
+    # Throughput is lines per second: one thread's ns per line over the threads'.
+    found = statistics.median(single) / statistics.median(multi)
+    check = "" if lost == torn == 0 else " FAILED"
+    return Row(
+        f"{threads} threads x {lines:,} lines into one file: throughput / one thread's",
+        found,
+        0.8,
+        ">=",
+        detail=f"torn {torn}, lost {lost} over {rounds} rounds{check}",
+    )
+
+
+def queue_rows(rounds: int, calls: int) -> list[Row]:
+    """configure(queue=True) against direct mode: the caller's time, and the total."""
+    std = __import__("logging").getLogger("bench.queue")
+    log = tracelog.get_logger("bench.queue")
+    paths = {
+        "structlog": lambda: log.info("order placed", order_id="A-1001"),
+        "stdlib": lambda: std.info("order placed", extra={"order_id": "A-1001"}),
+    }
+    rows: list[Row] = []
+    provider = TracerProvider()
+    for path_name, call in paths.items():
+        caller: dict[bool, list[float]] = {False: [], True: []}
+        total: dict[bool, list[float]] = {False: [], True: []}
+        with provider.get_tracer("bench").start_as_current_span("bench"):
+            for r in range(rounds + 1):
+                for queue in (r % 2 == 0, r % 2 == 1):
+                    tracelog.configure(stream=overhead.devnull_text(), level="INFO", queue=queue)
+                    start = time.perf_counter_ns()
+                    for _ in range(calls):
+                        call()
+                    mid = time.perf_counter_ns()
+                    tracelog.shutdown()  # queue mode: waits until the listener wrote all
+                    end = time.perf_counter_ns()
+                    if r:  # round 0 warms up
+                        caller[queue].append((mid - start) / calls)
+                        total[queue].append((end - start) / calls)
+        direct = statistics.median(total[False])
+        queued = statistics.median(caller[True])
+        rows.append(
+            Row(
+                f"queue mode ({path_name}): caller side / direct",
+                queued / direct,
+                0.5,
+                "<=",
+                detail=f"direct {direct:.0f} ns, queue caller {queued:.0f} ns",
+            )
+        )
+        rows.append(
+            Row(
+                f"queue mode ({path_name}): total work / direct",
+                statistics.median(total[True]) / direct,
+                1.2,
+                "<=",
+                detail=f"queue total {statistics.median(total[True]):.0f} ns",
+            )
+        )
+    tracelog.configure(stream=overhead.devnull_text(), level="INFO")
+    return rows
+
+
+def bridge_rows(rounds: int, groups: dict[str, dict[str, float]]) -> list[Row]:
+    """The span-event bridge's cost beyond the line, against a raw span.add_event()."""
+    from tracelog.bridge import Bridge
+
+    tracer = TracerProvider(resource=Resource.create({"service.name": "bench"})).get_tracer("b")
+    cases = {
+        "raw span.add_event()": bridge.raw_add_event(),
+        "structlog line": bridge.structlog_case(),
+        "structlog line + span event": bridge.structlog_case(span_events=True),
+        "stdlib line": bridge.stdlib_case("bench.line"),
+        "stdlib line + span event": bridge.stdlib_case("bench.event", bridge=Bridge()),
+    }
+    bridge.measure(cases, tracer, 2, 20)  # warm caches
+    samples = bridge.measure(cases, tracer, rounds, 100, time.thread_time_ns)
+    result = {name: statistics.median(values) for name, values in samples.items()}
+    groups["bridge"] = result
+    tracelog.configure(stream=overhead.devnull_text(), level="INFO")
+    raw = result["raw span.add_event()"]
+    rows = []
+    for framework in ("structlog", "stdlib"):
+        extra = result[f"{framework} line + span event"] - result[f"{framework} line"]
+        rows.append(
+            Row(
+                f"span-event bridge ({framework}), cost beyond the line / raw add_event",
+                extra / raw,
+                1.3,
+                "<=",
+                detail=f"extra {extra:.0f} ns, raw add_event {raw:.0f} ns",
+            )
+        )
+    return rows
+
+
+def grep_rows(rounds: int, size: str) -> tuple[list[Row], dict[str, object]]:
+    """benchmarks/grep.py in a child process (so the RSS it reports is the commands' own)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "grep.json"
+        cmd = [sys.executable, str(HERE / "grep.py"), "--size", size, "--rounds", str(rounds)]
+        subprocess.run([*cmd, "--json", str(out)], check=True)
+        result = json.loads(out.read_text())
+    commands = result["commands"]
+    one, default, grep, both = (
+        commands["tracelog grep -j 1"],
+        commands["tracelog grep"],
+        commands["grep -F"],
+        commands["grep -F, both spellings"],
+    )
+    check = "" if result["identical"] else " FAILED: output differs"
+    rows = [
+        Row(
+            "`tracelog grep`, one process (-j 1): speed / `grep -F`",
+            grep["wall_s"] / one["wall_s"],
+            1.0,
+            ">=",
+            detail=f"wall {one['wall_s']:.3f} s vs {grep['wall_s']:.3f} s; "
+            f"CPU {one['cpu_s']:.3f} s vs {grep['cpu_s']:.3f} s; the same search as "
+            f"tracelog's (`grep -F -e <hex tail> -e <decimal>`): {both['wall_s']:.3f} s, "
+            f"so {both['wall_s'] / one['wall_s']:.2f}x{check}",
+        )
+    ]
+    rg = commands.get("rg -F")
+    rows.append(
+        Row(
+            "`tracelog grep` (default jobs): speed / `rg -F`",
+            None if rg is None else rg["wall_s"] / default["wall_s"],
+            1.0,
+            ">=",
+            detail="" if rg is None else f"wall {default['wall_s']:.3f} s vs {rg['wall_s']:.3f} s",
+            skipped="rg not installed (the bench dependency group has it)" if rg is None else None,
+        )
+    )
+    rows.append(
+        Row(
+            "`tracelog grep` peak RSS",
+            max(one["rss_mib"], default["rss_mib"]),
+            64.0,
+            "<=",
+            unit=" MiB",
+            detail=f"output byte-identical to the trace's lines: {result['identical']}",
+        )
+    )
+    return rows, result
+
+
+def machine() -> dict[str, object]:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:  # not Linux
+        pass
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def print_rows(rows: list[Row]) -> None:
+    print(f"{'row':78} {'measured':>10} {'target':>9}  result")
+    for row in rows:
+        measured = "-" if row.measured is None else f"{row.measured:.2f}{row.unit}"
+        target = "-" if row.target is None else f"{row.sense} {row.target:g}{row.unit}"
+        result = f"skipped: {row.skipped}" if row.skipped else ("met" if row.met else "NOT MET")
+        print(f"{row.row:78} {measured:>10} {target:>9}  {result}")
+        if row.detail:
+            print(f"{'':4}{row.detail}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9, help="rounds per row (median)")
+    parser.add_argument("--calls", type=int, default=5000, help="calls per case per round")
+    parser.add_argument("--grep-size", default="256M", help="the grep rows' file size")
+    parser.add_argument("--json", type=Path, default=None, help="write the run here")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated: lines,threads,queue,bridge,grep"
+    )
+    args = parser.parse_args()
+    if args.rounds < 7:
+        parser.error("--rounds must be at least 7 (the rows are medians of 7 or more)")
+    wanted = set((args.only or "lines,threads,queue,bridge,grep").split(","))
+    started = time.perf_counter()
+    rows: list[Row] = []
+    groups: dict[str, dict[str, float]] = {}
+    grep: dict[str, object] | None = None
+    if "lines" in wanted:
+        rows += line_rows(args.rounds, args.calls, groups)
+    if "threads" in wanted:
+        rows.append(thread_row(args.rounds))
+    if "queue" in wanted:
+        rows += queue_rows(args.rounds, args.calls)
+    if "bridge" in wanted:
+        rows += bridge_rows(args.rounds, groups)
+    if "grep" in wanted:
+        found, grep = grep_rows(args.rounds, args.grep_size)
+        rows += found
+    tracelog.shutdown()
+    info = machine()
+    print(
+        f"# {info['date']} {info['cpu']}, {info['cores']} cores, Python {info['python']}; "
+        f"median of {args.rounds} rounds; {time.perf_counter() - started:.0f} s"
+    )
+    print_rows(rows)
+    if args.json is not None:
+        run = {
+            "machine": info,
+            "rounds": args.rounds,
+            "calls": args.calls,
+            "seconds": round(time.perf_counter() - started),
+            "rows": [{**asdict(row), "met": row.met} for row in rows],
+            "groups": groups,
+            "grep": grep,
+        }
+        args.json.write_text(json.dumps(run, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

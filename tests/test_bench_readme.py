@@ -1,0 +1,108 @@
+"""benchmarks/readme.py: the README's benchmark tables come from one run's JSON."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "benchmarks" / "readme.py"
+
+
+def load() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_readme", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RUN: dict[str, Any] = {
+    "machine": {
+        "date": "2026-12-02",
+        "cpu": "Some CPU @ 2.60GHz",
+        "cores": 2,
+        "python": "3.11.7",
+        "system": "Linux x86_64",
+    },
+    "rounds": 9,
+    "calls": 5000,
+    "seconds": 95,
+    "rows": [
+        {
+            "row": "a | b",
+            "measured": 0.4,
+            "target": 0.5,
+            "sense": "<=",
+            "unit": "x",
+            "detail": "x 1 ns",
+            "skipped": None,
+            "met": True,
+        },
+        {
+            "row": "grep speed",
+            "measured": 0.5,
+            "target": 1.0,
+            "sense": ">=",
+            "unit": "x",
+            "detail": "",
+            "skipped": None,
+            "met": False,
+        },
+        {
+            "row": "rg",
+            "measured": None,
+            "target": 1.0,
+            "sense": ">=",
+            "unit": "x",
+            "detail": "",
+            "skipped": "rg not installed",
+            "met": None,
+        },
+    ],
+    "groups": {"fields": {"tracelog, 20 fields": 11725.4}},
+    "grep": None,
+}
+
+
+class TestReadmeTables:
+    def test_rows_are_written_with_target_and_verdict(self) -> None:
+        """Each row shows its measured ratio, its target and met / not met / skipped."""
+        text = load().section(RUN)
+        lines = text.splitlines()
+        assert "| a \\| b | 0.40x | ≤ 0.5x | met | x 1 ns |" in lines
+        assert "| grep speed | 0.50x | ≥ 1x | **not met** |  |" in lines
+        assert "| rg | - | ≥ 1x | skipped: rg not installed |  |" in lines
+        assert "| fields | tracelog, 20 fields | 11,725 |" in lines
+        assert "1 of 3 rows met their target in this run, which took 95 s." in text
+        assert "Some CPU @ 2.60GHz, 2 cores (Linux x86_64), Python 3.11.7" in text
+
+    def test_only_the_marked_section_is_replaced(self, tmp_path: Path) -> None:
+        """The script rewrites what lies between the markers and leaves the rest as it was."""
+        results = tmp_path / "results.json"
+        results.write_text(json.dumps(RUN))
+        readme = tmp_path / "README.md"
+        readme.write_text("head\n<!-- bench:begin -->\nold\n<!-- bench:end -->\ntail\n")
+        subprocess.run([sys.executable, SCRIPT, results, readme], check=True, capture_output=True)
+        text = readme.read_text()
+        assert "old" not in text
+        assert text.startswith("head\n<!-- bench:begin -->\n")
+        assert text.endswith("<!-- bench:end -->\ntail\n")
+        assert "| grep speed | 0.50x |" in text
+
+    def test_missing_markers_fail(self, tmp_path: Path) -> None:
+        """A README without the markers is an error, not silently left stale."""
+        results = tmp_path / "results.json"
+        results.write_text(json.dumps(RUN))
+        readme = tmp_path / "README.md"
+        readme.write_text("no markers\n")
+        proc = subprocess.run(
+            [sys.executable, SCRIPT, results, readme], check=False, capture_output=True
+        )
+        assert 1 == proc.returncode
+        assert "no markers\n" == readme.read_text()
