@@ -347,20 +347,10 @@ class TestTraceContext:
         """A key starting with "@" discards the whole tracestate."""
         assert {} == one(send, *with_state("@foo=1,bar=2")).tracestate
 
-    @pytest.mark.xfail(
-        reason="OpenTelemetry's TraceState (1.45) validates keys with the older tenant@vendor "
-        "grammar and cannot hold these keys; tracelog drops them alone",
-        strict=True,
-    )
     @pytest.mark.parametrize("key", ["foo@", "foo@@bar", "foo@bar@baz"])
     def test_tracestate_key_illegal_vendor_format(self, send, key) -> None:
         """Keys with "@" anywhere but first follow the grammar and are inherited."""
         assert {key: "1", "bar": "2"} == one(send, *with_state(f"{key}=1,bar=2")).tracestate
-
-    @pytest.mark.parametrize("key", ["foo@", "foo@@bar", "foo@bar@baz"])
-    def test_tracestate_key_otel_cannot_hold(self, send, key) -> None:
-        """What tracelog does instead: the other members are inherited."""
-        assert {"bar": "2"} == one(send, *with_state(f"{key}=1,bar=2")).tracestate
 
     def test_tracestate_member_count_limit(self, send) -> None:
         """32 members are inherited; a 33rd discards the tracestate."""
@@ -386,20 +376,10 @@ class TestTraceContext:
         callback = one(send, *with_state("foo=1", f"{key}=1"))
         assert ({"foo": "1", key: "1"} if kept else {}) == callback.tracestate
 
-    @pytest.mark.xfail(
-        reason="OpenTelemetry's TraceState (1.45) allows at most 241 characters before "
-        "'@' and 14 after it; tracelog drops such a key alone",
-        strict=True,
-    )
     @pytest.mark.parametrize("key", ["t" * 242 + "@v", "t@" + "v" * 15])
     def test_tracestate_key_length_limit_vendor(self, send, key) -> None:
         """Keys with "@" within 256 characters are inherited whatever the split."""
         assert {"foo": "1", key: "1"} == one(send, *with_state("foo=1", f"{key}=1")).tracestate
-
-    @pytest.mark.parametrize("key", ["t" * 242 + "@v", "t@" + "v" * 15])
-    def test_tracestate_key_length_limit_vendor_kept_apart(self, send, key) -> None:
-        """What tracelog does instead: the other members are inherited."""
-        assert {"foo": "1"} == one(send, *with_state("foo=1", f"{key}=1")).tracestate
 
     @pytest.mark.parametrize("state", ["foo=bar=baz", "foo=,bar=3"])
     def test_tracestate_value_illegal_characters(self, send, state) -> None:

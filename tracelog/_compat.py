@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as _otel_context
 from opentelemetry import trace
-from opentelemetry.trace import NoOpTracerProvider, get_tracer_provider
+from opentelemetry.trace import NoOpTracerProvider, TraceState, get_tracer_provider
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -33,6 +33,7 @@ __all__ = [
     "span_dropped_events",
     "span_event_limit",
     "structlog_context_vars",
+    "trace_state_unchecked",
 ]
 
 #: The private reads that fell back to a public path on the installed versions.
@@ -160,3 +161,19 @@ def fastapi_traces_itself(app: Any, scope: Any) -> bool:
     except Exception:  # pragma: no cover - a FastAPI whose internals moved
         FALLBACKS.append("fastapi.telemetry._api._unconfigured")
         return False
+
+
+def trace_state_unchecked(members: list[tuple[str, str]]) -> TraceState:
+    """A ``TraceState`` holding *members* as given, in order (already checked by the caller).
+
+    OpenTelemetry's constructor refuses keys that W3C's current grammar allows (``foo@``,
+    ``t@`` + 15 characters); the caller has checked every member against that grammar,
+    so they go straight into the state's own mapping. ``to_header()`` then passes them on.
+    """
+    state = TraceState()
+    inner = getattr(state, "_dict", None)
+    if not isinstance(inner, dict):  # pragma: no cover - an API that moved it
+        FALLBACKS.append("opentelemetry.trace.TraceState._dict")
+        return TraceState([(k, v) for k, v in members if k and v])
+    inner.update(members)
+    return state

@@ -33,6 +33,7 @@ __all__ = [
     "current_trace_context",
     "escaped_context",
     "remember_escape",
+    "span_context_in",
 ]
 
 _SAMPLED = 0x01
@@ -337,3 +338,9 @@ def escaped_context(exc_info: Any) -> TraceContext | None:
     except Exception:
         return None
     return ctx if isinstance(ctx, TraceContext) else None
+
+
+def span_context_in(context: Any) -> Any:
+    """The valid span context an OTel ``Context`` carries (an extracted remote parent), or None."""
+    sc = trace.get_current_span(context).get_span_context()
+    return sc if sc.is_valid else None

@@ -40,8 +40,13 @@ from opentelemetry.trace import (
 )
 
 from tracelog import _state
-from tracelog._compat import fastapi_traces_itself
-from tracelog._context import TraceContext, current_trace_context, remember_escape
+from tracelog._compat import fastapi_traces_itself, trace_state_unchecked
+from tracelog._context import (
+    TraceContext,
+    current_trace_context,
+    remember_escape,
+    span_context_in,
+)
 
 if TYPE_CHECKING:
     from collections.abc import (
@@ -134,9 +139,10 @@ def _w3c_tracestate(value: str) -> str | None:
     invalid, and it is dropped, as W3C's test suite expects and OpenTelemetry does. Empty
     members (an empty header line) are allowed. A repeated key keeps its leftmost entry
     (its latest position; OpenTelemetry drops the header). A key valid in W3C's grammar
-    that OpenTelemetry's ``TraceState`` cannot hold (``foo@``, ``t@`` + 15 characters) is
-    dropped alone. Past 512 characters whole members go, those over 128 characters
-    first, then from the right (W3C "tracestate Limits").
+    that OpenTelemetry's ``TraceState`` would refuse (``foo@``, ``t@`` + 15 characters) is
+    kept: :func:`_extract` passes it on beside OpenTelemetry's check. Past 512 characters
+    whole members go, those over 128 characters first, then from the right (W3C
+    "tracestate Limits").
     """
     members: dict[str, str] = {}
     for raw in value.split(","):
@@ -152,7 +158,7 @@ def _w3c_tracestate(value: str) -> str | None:
         if len(members) == _TRACESTATE_MAX_MEMBERS:
             return None
         members[key] = val
-    entries = [f"{key}={val}" for key, val in members.items() if _OTEL_KEY.fullmatch(key)]
+    entries = [f"{key}={val}" for key, val in members.items()]
     if len(",".join(entries)) > _TRACESTATE_MAX_CHARS:
         entries = [e for e in entries if len(e) <= _TRACESTATE_LONG_MEMBER]
         while len(",".join(entries)) > _TRACESTATE_MAX_CHARS:
@@ -201,7 +207,42 @@ def extract_context(headers: Mapping[str, str | Sequence[str]]) -> Context:
         name.lower(): value if isinstance(value, str) else ",".join(value)
         for name, value in headers.items()
     }
-    return extract(_cleaned(carrier))
+    return _extract(carrier)
+
+
+def _extract(carrier: dict[str, str]) -> Context:
+    """Clean *carrier*'s W3C headers and extract its context with the global propagator.
+
+    OpenTelemetry's ``TraceState`` still checks keys with the older ``tenant@vendor``
+    grammar and drops the whole header over one member it refuses. Such members (valid
+    in W3C's current grammar) are kept from OpenTelemetry's parser and put back into the
+    extracted span context beside it, so they are passed on like any other.
+    """
+    cleaned = _cleaned(carrier)
+    state = cleaned.get("tracestate")
+    if state is None:
+        return extract(cleaned)
+    members = [tuple(member.split("=", 1)) for member in state.split(",")]
+    refused = [key for key, _ in members if not _OTEL_KEY.fullmatch(key)]
+    if not refused:
+        return extract(cleaned)
+    accepted = ",".join(f"{k}={v}" for k, v in members if _OTEL_KEY.fullmatch(k))
+    if accepted:
+        cleaned["tracestate"] = accepted
+    else:
+        del cleaned["tracestate"]
+    context = extract(cleaned)
+    remote = span_context_in(context)
+    if remote is None:
+        return context
+    full = SpanContext(
+        remote.trace_id,
+        remote.span_id,
+        remote.is_remote,
+        remote.trace_flags,
+        trace_state_unchecked([(k, v) for k, v in members]),
+    )
+    return set_span_in_context(NonRecordingSpan(full), context)
 
 
 @overload
@@ -256,7 +297,7 @@ class _Exchange:
         path: str,
         scheme: str,
     ) -> None:
-        parent = extract(_cleaned(carrier))
+        parent = _extract(carrier)
         known = method if method in _KNOWN_METHODS else None
         attributes = {
             "http.request.method": known or "_OTHER",
