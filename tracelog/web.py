@@ -79,7 +79,7 @@ __all__ = [
     "inject_headers",
 ]
 
-H = TypeVar("H", bound="MutableMapping[str, str]")
+_H = TypeVar("_H", bound="MutableMapping[str, str]")
 
 # traceparent, any version: the version-00 fields, then (future versions only) more
 # fields after a dash. Lowercase hex only: uppercase is invalid in every version.
@@ -248,7 +248,7 @@ def _extract(carrier: dict[str, str]) -> Context:
 @overload
 def inject_headers(headers: None = None) -> dict[str, str]: ...
 @overload
-def inject_headers(headers: H) -> H: ...
+def inject_headers(headers: _H) -> _H: ...
 def inject_headers(headers: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
     """Add the current ``traceparent``/``tracestate`` (and baggage) to outgoing *headers*.
 

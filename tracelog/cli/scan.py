@@ -43,13 +43,17 @@ if TYPE_CHECKING:
 __all__ = [
     "BUFFER_SIZE",
     "MAX_LINE",
+    "SPLIT_MIN",
+    "Input",
     "InputError",
     "Matcher",
     "StopScan",
     "Tally",
+    "counts_line",
     "open_input",
     "scan",
     "scan_file",
+    "split_points",
 ]
 
 BUFFER_SIZE = 1 << 20

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from tracelog.cli.links import TraceUrl
     from tracelog.schemas import Schema, SpanRecord
 
-__all__ = ["MAX_INDENT", "SpanNode", "Trace", "build_trace", "render_text", "run"]
+__all__ = ["MAX_INDENT", "LogEntry", "SpanNode", "Trace", "build_trace", "render_text", "run"]
 
 
 @dataclass(slots=True)
