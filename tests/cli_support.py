@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -85,16 +86,56 @@ def run_cli(
     stdin: bytes | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    in_process: bool = True,
 ) -> subprocess.CompletedProcess[bytes]:
-    """``python -m tracelog.cli ARGS`` in a subprocess (bytes in and out)."""
-    full_env = {k: v for k, v in os.environ.items() if k not in {"TRACELOG_TRACE_URL", "NO_COLOR"}}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "tracelog.cli", *map(str, args)],
-        input=stdin if stdin is not None else b"",
-        capture_output=True,
-        check=False,
-        timeout=120,
-        env=full_env,
-        cwd=cwd,
+    """``tracelog ARGS`` with bytes in and out.
+
+    In this process by default (``tracelog.cli.main`` with the standard streams swapped),
+    which is the same code without an interpreter start per call; ``in_process=False``
+    runs ``python -m tracelog.cli`` in a subprocess, for what only a process has (real
+    pipes, file descriptors, forked workers, exit at interpreter level). Input on stdin
+    always goes through a real pipe, in a subprocess.
+    """
+    argv = [*map(str, args)]
+    if not in_process or stdin is not None:
+        full_env = {
+            k: v for k, v in os.environ.items() if k not in {"TRACELOG_TRACE_URL", "NO_COLOR"}
+        }
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "tracelog.cli", *argv],
+            input=stdin if stdin is not None else b"",
+            capture_output=True,
+            check=False,
+            timeout=120,
+            env=full_env,
+            cwd=cwd,
+        )
+    from tracelog.cli import main
+
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = (sys.stdin, sys.stdout, sys.stderr)
+    saved_env = dict(os.environ)
+    saved_cwd = Path.cwd()
+    fakes = (
+        io.TextIOWrapper(io.BytesIO(), encoding="utf-8"),
+        io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+        io.TextIOWrapper(err, encoding="utf-8", write_through=True),
     )
+    try:
+        sys.stdin, sys.stdout, sys.stderr = fakes
+        for name in ("TRACELOG_TRACE_URL", "NO_COLOR"):
+            os.environ.pop(name, None)
+        os.environ.update(env or {})
+        if cwd is not None:
+            os.chdir(cwd)
+        status = main(argv)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = streams
+        for fake in fakes:
+            fake.flush()
+            fake.detach()  # the buffers stay open for reading
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+    return subprocess.CompletedProcess(argv, status, out.getvalue(), err.getvalue())
