@@ -16,6 +16,26 @@ from tracelog.testing import LogRecorder, SpanRecorder
 
 FRAMEWORKS = ("stdlib", "structlog")
 
+# Modules whose every test starts real processes or servers (examples, the demo, servers,
+# the W3C suite over HTTP, the exporters on the wire, the zero-code agent): `make test`
+# runs them, `make check` (the quick loop) leaves them out.
+SLOW_MODULES = frozenset(
+    {
+        "test_examples",
+        "test_demo",
+        "test_servers",
+        "test_w3c_suite",
+        "test_receiver",
+        "test_instrument",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def recorder() -> Iterator[SpanRecorder]:
