@@ -83,3 +83,16 @@ class TestDemo:
         assert trace_id in Path(summary["html"]).read_text()
         grep_section = proc.stdout.split("== tracelog grep")[1].split("== tracelog show")[0]
         assert all(s in grep_section for s in ("checkout", "inventory", "payment"))
+        # The page is written beside the log directory, never among the logs.
+        assert tmp_path / "failed-order.html" == Path(summary["html"])
+        assert ["checkout.log", "inventory.log", "payment.log"] == sorted(
+            p.name for p in (tmp_path / "logs").iterdir()
+        )
+        # Each interleaved JSON line is shown whole, or cut with a visible marker.
+        shown = proc.stdout.split("interleaved by time\n")[1].split("\n== ")[0].splitlines()
+        assert shown
+        for text in shown:
+            if text.endswith("…"):
+                assert 220 == len(text)
+            else:
+                assert "service" in json.loads(text)
