@@ -4,14 +4,20 @@ BIN := $(VENV)/bin
 
 EXPORTER ?= otlp
 
-.PHONY: test lint types pytest demo quickstart bench clean
+.PHONY: test lint types pytest docs dist demo quickstart bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
 
+# Everything: tests, linters, docs, build tools.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e . --group dev
+	touch $@
+
+# Only what the demo needs (a first `make demo` skips the development tool chain).
+$(VENV)/.demo-installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e . --group demo
 	touch $@
 
 lint: $(VENV)/.installed
@@ -24,16 +30,26 @@ types: $(VENV)/.installed
 pytest: $(VENV)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-test: lint types pytest
+# The documentation site (mkdocs.yml, docs/) into site/; --strict fails on any broken
+# link or reference.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
-demo: $(VENV)/.installed
+test: lint types docs pytest
+
+# An sdist and a wheel into dist/ (`pip install dist/tracelog_otel-*.whl`).
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+demo: $(VENV)/.demo-installed
 	$(BIN)/python examples/demo/run.py --exporter $(EXPORTER)
 
-quickstart: $(VENV)/.installed
+quickstart: $(VENV)/.demo-installed
 	$(BIN)/python examples/quickstart.py
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) .coverage .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .coverage .mypy_cache .pytest_cache .ruff_cache site dist
