@@ -8,16 +8,17 @@ EXPORTER ?= otlp
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
 
-# Everything: tests, linters, docs, build tools.
+# Everything: tests, linters, docs, build tools (dependency groups need pip 25.1).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
 	$(BIN)/python -m pip install -q -e . --group dev
 	touch $@
 
-# Only what the demo needs (a first `make demo` skips the development tool chain).
+# Only what the demo needs: the SDK, both exporters and the collector's protobuf, as
+# extras, which the venv's own pip installs without an upgrade first.
 $(VENV)/.demo-installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e . --group demo
+	$(BIN)/python -m pip install -q -e ".[otlp,collector,zipkin]"
 	touch $@
 
 lint: $(VENV)/.installed
