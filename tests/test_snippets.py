@@ -8,7 +8,11 @@ Marker syntax: an HTML comment on the line right before a fenced block.
 - ``<!-- snippet: golden=NAME -->``: the block equals ``tests/resources/golden/NAME``.
 
 Python blocks run in a subprocess of the project's Python, in a temporary directory;
-shell blocks run under ``bash -e`` there, with the interpreter's ``bin`` first on PATH.
+shell blocks run under ``bash -e`` there, with the interpreter's ``bin`` first on PATH and
+a copy of ``examples/``. The ```console blocks of a page are one terminal session: each
+``$ command`` runs in turn (``cd`` carries over), and what follows it is its output. The
+trace id a session shows is the one its first command printed in the recorded run; it is
+replaced by the id of this run (also in its Datadog and X-Ray spellings).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import inspect
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -32,8 +37,17 @@ MARKER = re.compile(r"<!-- snippet: (?P<kind>skip|output|golden)(?:[ =](?P<arg>.
 # What differs from run to run: times, ids (hex and Datadog decimal), ports, durations.
 VOLATILE = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<time>"),
+    (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"), "<time>"),
     (re.compile(r"\b[0-9a-f]{32}\b"), "<trace-id>"),
     (re.compile(r"\b[0-9a-f]{16}\b"), "<span-id>"),
+    (re.compile(r"\b1-[0-9a-f]{8}-[0-9a-f]{24}\b"), "<xray-id>"),
+    (re.compile(r'"dd\.(trace|span)_id":"\d+"'), r'"dd.\1_id":"<dd-id>"'),
+    (re.compile(r"\b\d{15,20}\b"), "<dd-id>"),
+    (re.compile(r'"durationMs":[\d.]+'), '"durationMs":<ms>'),
+    (re.compile(r"\+?\b\d+(\.\d+)? m?s\b"), "<ms>"),
+    # tracelog show's time track: its bars and dots move with the run's timing.
+    (re.compile(r"(?m)^[ \u2588\u2591\u00b7\u2022]+"), ""),
+    (re.compile(r"[ \t]+"), " "),
 ]
 
 
@@ -117,13 +131,15 @@ def run(block: Block, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["TRACELOG_ROOT"] = str(ROOT)
     env["NO_COLOR"] = "1"
-    if RUNNABLE[block.lang] == "python":
+    if RUNNABLE.get(block.lang) == "python":
         script = tmp_path / "snippet.py"
         command = [sys.executable, str(script)]
     else:
         script = tmp_path / "snippet.sh"
         command = ["bash", "-e", "-o", "pipefail", str(script)]
     script.write_text(block.code)
+    if RUNNABLE.get(block.lang) == "shell" and not (tmp_path / "examples").exists():
+        shutil.copytree(ROOT / "examples", tmp_path / "examples")
     return subprocess.run(
         command,
         cwd=tmp_path,
@@ -134,6 +150,64 @@ def run(block: Block, tmp_path: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def session_of(page: Path) -> list[tuple[Block, list[tuple[str, str]]]]:
+    """The page's ```console blocks, each as (command, shown output) pairs."""
+    session = []
+    for block in blocks_of(page):
+        if block.lang != "console" or block.marker == "skip":
+            continue
+        steps: list[tuple[str, str]] = []
+        for line in block.code.splitlines():
+            if line.startswith("$ "):
+                steps.append((line[2:], ""))
+            elif steps:
+                steps[-1] = (steps[-1][0], steps[-1][1] + line + "\n")
+        session.append((block, steps))
+    return session
+
+
+def sessions() -> list[Path]:
+    """The pages with a console session (a session repeated word for word runs once)."""
+    found: dict[tuple[str, ...], Path] = {}
+    for page in pages():
+        session = session_of(page)
+        if session:
+            found.setdefault(tuple(block.code for block, _ in session), page)
+    return list(found.values())
+
+
+def replay(page: Path, tmp_path: Path) -> list[tuple[str, str, str]]:
+    """Run a page's console session: (block id + command, shown output, this run's output)."""
+    steps = [(block, *step) for block, found in session_of(page) for step in found]
+    recorded = next(m[0] for m in (re.search(r"\b[0-9a-f]{32}\b", s[2]) for s in steps) if m)
+    spellings = [
+        (f"1-{recorded[:8]}-{recorded[8:]}", "1-${TRACE_ID:0:8}-${TRACE_ID:8}"),
+        (recorded, "${TRACE_ID}"),
+        (str(int(recorded[16:], 16)), "${DD_ID}"),
+    ]
+    outs = tmp_path / "outputs"
+    outs.mkdir()
+    script = ["TRACE_ID=", "DD_ID="]
+    for i, (_, shown_command, _) in enumerate(steps):
+        command = shown_command
+        for text, variable in spellings:
+            command = command.replace(text, variable)
+        script += [
+            f'{{ {command}; }} > "{outs}/{i}" 2>&1 || true',
+            'if [ -z "$TRACE_ID" ]; then',
+            f'  TRACE_ID=$(grep -oE "[0-9a-f]{{32}}" "{outs}/{i}" | head -1 || true)',
+            '  [ -z "$TRACE_ID" ] || DD_ID=$(python -c "print(int(\'${TRACE_ID:16}\', 16))")',
+            "fi",
+        ]
+    block = Block(page, 0, "bash", "\n".join(script) + "\n", None, "")
+    proc = run(block, tmp_path)
+    assert 0 == proc.returncode, proc.stdout
+    return [
+        (f"{b.id} $ {command}", shown, (outs / str(i)).read_text())
+        for i, (b, command, shown) in enumerate(steps)
+    ]
 
 
 def masked(text: str) -> str:
@@ -174,6 +248,14 @@ class TestSnippetsRun:
         assert (0, block.id) == (proc.returncode, block.id), proc.stdout[-3000:]
         for output in shown:
             assert (output.id, masked(output.code)) == (output.id, masked(proc.stdout))
+
+
+@pytest.mark.parametrize("page", sessions(), ids=lambda p: str(p.relative_to(ROOT)))
+class TestConsoleSessions:
+    def test_each_command_prints_what_is_shown(self, page: Path, tmp_path: Path) -> None:
+        """Replayed, each ``$ command`` prints what the page shows (times and ids masked)."""
+        for where, shown, actual in replay(page, tmp_path):
+            assert (where, masked(shown)) == (where, masked(actual))
 
 
 @pytest.mark.parametrize(
