@@ -6,6 +6,8 @@ Marker syntax: an HTML comment on the line right before a fenced block.
 - ``<!-- snippet: output -->``: the block is the output of the last block run before it in
   the same file (stdout and stderr together), compared with times and ids masked.
 - ``<!-- snippet: golden=NAME -->``: the block equals ``tests/resources/golden/NAME``.
+- ``<!-- snippet: demo -->``: the block is ``tracelog show`` of the demo's failed order;
+  ``tests/test_demo.py`` compares it with a run of the demo.
 
 Python blocks run in a subprocess of the project's Python, in a temporary directory;
 shell blocks run under ``bash -e`` there, with the interpreter's ``bin`` first on PATH and
@@ -33,7 +35,7 @@ import tracelog
 ROOT = Path(__file__).parent.parent
 GOLDEN = ROOT / "tests/resources/golden"
 RUNNABLE = {"python": "python", "bash": "shell", "shell": "shell", "sh": "shell"}
-MARKER = re.compile(r"<!-- snippet: (?P<kind>skip|output|golden)(?:[ =](?P<arg>.*?))? -->")
+MARKER = re.compile(r"<!-- snippet: (?P<kind>skip|output|golden|demo)(?:[ =](?P<arg>.*?))? -->")
 # What differs from run to run: times, ids (hex and Datadog decimal), ports, durations.
 VOLATILE = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<time>"),
