@@ -109,10 +109,10 @@ def place(checkout: str, order: str) -> dict[str, Any]:
         return {"http": exc.code, **json.loads(exc.read() or b"{}")}
 
 
-def tracelog_cli(*commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
-    """Run several ``tracelog`` commands side by side; their results in the same order."""
+def start_cli(*commands: list[str]) -> list[subprocess.Popen[str]]:
+    """Start several ``tracelog`` commands side by side."""
     env = {**os.environ, "TRACELOG_TRACE_URL": settings.TRACE_URL}
-    procs = [
+    return [
         subprocess.Popen(
             [sys.executable, "-m", "tracelog.cli", *args],
             stdout=subprocess.PIPE,
@@ -122,10 +122,14 @@ def tracelog_cli(*commands: list[str]) -> list[subprocess.CompletedProcess[str]]
         )
         for args in commands
     ]
+
+
+def finish_cli(procs: list[subprocess.Popen[str]]) -> list[subprocess.CompletedProcess[str]]:
+    """The started commands' results, in the same order."""
     results = []
-    for args, proc in zip(commands, procs, strict=True):
+    for proc in procs:
         out, err = proc.communicate(timeout=30)
-        results.append(subprocess.CompletedProcess(args, proc.returncode, out, err))
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
     return results
 
 
@@ -214,6 +218,17 @@ def main() -> int:
 
     failed = next(r for r in responses if r["http"] != 200)
     trace_id = failed["trace_id"]
+    # The services have stopped, so their logs are whole: the CLI starts at once and runs
+    # while this process waits for the collector and prints the lines.
+    files = [str(log_dir / f"{s}.log") for s in settings.SERVICES]
+    # The page goes next to the log directory, never into it: `tracelog grep -r ID out/demo`
+    # reads only log lines.
+    html = log_dir.parent / settings.HTML_NAME
+    cli = start_cli(
+        ["grep", "--pretty", trace_id, *files],
+        ["show", trace_id, *files],
+        ["show", trace_id, *files, "--html", str(html)],
+    )
     if receiver is not None:
         receiver.wait_for(
             lambda r: (
@@ -228,15 +243,7 @@ def main() -> int:
     for line in lines:
         print(clip(json.dumps(line, separators=(",", ":"))))
 
-    files = [str(log_dir / f"{s}.log") for s in settings.SERVICES]
-    # The page goes next to the log directory, never into it: `tracelog grep -r ID out/demo`
-    # reads only log lines.
-    html = log_dir.parent / settings.HTML_NAME
-    grep, show, html_run = tracelog_cli(
-        ["grep", "--pretty", trace_id, *files],
-        ["show", trace_id, *files],
-        ["show", trace_id, *files, "--html", str(html)],
-    )
+    grep, show, html_run = finish_cli(cli)
     banner(f"tracelog grep --pretty {trace_id} (the failed order {failed['order']})")
     sys.stdout.write(grep.stdout)
     sys.stderr.write(grep.stderr)
@@ -290,4 +297,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written and every process stopped: skip the interpreter's teardown of
+    # the SDK's and protobuf's modules (most of a second on a busy machine).
+    os._exit(status)
