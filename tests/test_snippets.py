@@ -240,7 +240,7 @@ class TestMarkers:
         assert {"README.md", "getting-started.md", "configuration.md"} <= files
 
 
-@pytest.mark.parametrize(("block", "shown"), runnable(), ids=lambda x: getattr(x, "id", ""))
+@pytest.mark.parametrize(("block", "shown"), runnable(), ids=[b.id for b, _ in runnable()])
 class TestSnippetsRun:
     def test_runs_and_prints_what_is_shown(
         self, block: Block, shown: list[Block], tmp_path: Path
