@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.test_snippets import all_blocks, masked
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -83,3 +85,23 @@ class TestDemo:
         assert trace_id in Path(summary["html"]).read_text()
         grep_section = proc.stdout.split("== tracelog grep")[1].split("== tracelog show")[0]
         assert all(s in grep_section for s in ("checkout", "inventory", "payment"))
+        # The page is written beside the log directory, never among the logs.
+        assert tmp_path / "failed-order.html" == Path(summary["html"])
+        assert ["checkout.log", "inventory.log", "payment.log"] == sorted(
+            p.name for p in (tmp_path / "logs").iterdir()
+        )
+        # Each interleaved JSON line is shown whole, or cut with a visible marker.
+        shown = proc.stdout.split("interleaved by time\n")[1].split("\n== ")[0].splitlines()
+        assert shown
+        for text in shown:
+            if text.endswith("…"):
+                assert 220 == len(text)
+            else:
+                assert "service" in json.loads(text)
+        # The waterfall README.md and docs/demo.md show is what the demo prints (masked).
+        printed = proc.stdout.split("== tracelog show ")[1].split("\n", 1)[1]
+        printed = printed.split("\nHTML waterfall")[0]
+        docs = [b for b in all_blocks() if b.marker == "demo"]
+        assert ["README.md", "demo.md"] == [b.path.name for b in docs]
+        for block in docs:
+            assert (block.id, masked(block.code)) == (block.id, masked(printed))

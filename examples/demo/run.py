@@ -31,6 +31,7 @@ import settings
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
+WIDTH = 220  # the longest JSON line shown whole; longer ones end in "…"
 ORDERS = ["A-1001", "A-1002", "A-1003", "A-1004", "A-1005"]  # A-1003 fails in payment
 
 
@@ -39,37 +40,62 @@ def banner(text: str) -> None:
 
 
 class Service:
-    """A service subprocess and the port it reported."""
+    """A service subprocess and the port it reported.
+
+    Starting (``Popen``) and waiting for ``READY`` are separate steps, so the demo starts
+    the three services at once and waits for them together: most of a start is Python
+    importing the OpenTelemetry SDK, which the processes do side by side.
+    """
 
     def __init__(self, name: str, args: list[str], log_dir: Path) -> None:
         self.name = name
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "service.py"), name, "--log-dir", str(log_dir), *args],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
         )
-        self.port = self._wait_ready(self.proc.stdout)  # type: ignore[arg-type]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = 0
+        self.url = ""
 
-    def _wait_ready(self, stdout: IO[str], timeout: float = 15.0) -> int:
+    def wait_ready(self, timeout: float = 30.0) -> None:
         result: list[str] = []
+        stdout: IO[str] = self.proc.stdout  # type: ignore[assignment]
         reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(timeout)
         if not result or not result[0].startswith("READY "):
-            self.stop()
             raise RuntimeError(f"{self.name} did not start (exit code {self.proc.poll()})")
-        return int(result[0].split()[1])
+        self.port = int(result[0].split()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
 
-    def stop(self) -> None:
+    def tell(self, wiring: dict[str, Any]) -> None:
+        """Send the service the collector's and its peers' URLs (known once all are up)."""
+        stdin: IO[str] = self.proc.stdin  # type: ignore[assignment]
+        stdin.write(json.dumps(wiring) + "\n")
+        stdin.close()
+
+    def terminate(self) -> None:
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.proc.stdin.close()  # a service still waiting for its peers stops too
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+
+    def wait_stopped(self) -> None:
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def stop_all(services: list[Service]) -> None:
+    """Signal every service first, then wait: they flush and exit side by side."""
+    for svc in services:
+        svc.terminate()
+    for svc in services:
+        svc.wait_stopped()
 
 
 def place(checkout: str, order: str) -> dict[str, Any]:
@@ -83,15 +109,33 @@ def place(checkout: str, order: str) -> dict[str, Any]:
         return {"http": exc.code, **json.loads(exc.read() or b"{}")}
 
 
-def tracelog_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tracelog.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-        env={**os.environ, "TRACELOG_TRACE_URL": settings.TRACE_URL},
-    )
+def start_cli(*commands: list[str]) -> list[subprocess.Popen[str]]:
+    """Start several ``tracelog`` commands side by side."""
+    env = {**os.environ, "TRACELOG_TRACE_URL": settings.TRACE_URL}
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "tracelog.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for args in commands
+    ]
+
+
+def finish_cli(procs: list[subprocess.Popen[str]]) -> list[subprocess.CompletedProcess[str]]:
+    """The started commands' results, in the same order."""
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=30)
+        results.append(subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+    return results
+
+
+def clip(text: str, width: int = WIDTH) -> str:
+    """The text whole, or cut to ``width`` characters ending in a visible ``…``."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def log_lines(log_dir: Path) -> list[dict[str, Any]]:
@@ -131,40 +175,32 @@ def main() -> int:
     for old in log_dir.glob("*.log"):
         old.unlink()
 
-    external = os.environ.get("TRACELOG_DEMO_COLLECTOR")
-    receiver = None
-    if external:
-        collector_url = external.rstrip("/")
-    else:
-        # The embedded receiver is the tests' helper (tests/support), not part of tracelog.
-        sys.path.insert(0, str(ROOT))
-        from tests.support.receiver import OtlpReceiver
-
-        receiver = OtlpReceiver().start()
-        collector_url = receiver.url
-    wire = "Zipkin v2 JSON" if args.exporter == "zipkin" else "OTLP/HTTP protobuf"
-    banner(f"collector on {collector_url} ({wire}); logs in {log_dir}")
-
+    # The services start first: they import the SDK while this process starts the collector.
     services: list[Service] = []
     responses: list[dict[str, Any]] = []
+    receiver = None
     try:
-        common = ["--collector", collector_url, "--exporter", args.exporter]
-        payment = Service("payment", common, log_dir)
-        services.append(payment)
-        inventory = Service("inventory", common, log_dir)
-        services.append(inventory)
-        checkout = Service(
-            "checkout",
-            [
-                *common,
-                "--inventory",
-                f"{inventory.url}/reserve",
-                "--payment",
-                f"{payment.url}/charge",
-            ],
-            log_dir,
+        services.extend(
+            Service(name, ["--exporter", args.exporter], log_dir) for name in settings.SERVICES
         )
-        services.append(checkout)
+        external = os.environ.get("TRACELOG_DEMO_COLLECTOR")
+        if external:
+            collector_url = external.rstrip("/")
+        else:
+            # The embedded receiver is the tests' helper (tests/support), not part of tracelog.
+            sys.path.insert(0, str(ROOT))
+            from tests.support.receiver import OtlpReceiver
+
+            receiver = OtlpReceiver().start()
+            collector_url = receiver.url
+        wire = "Zipkin v2 JSON" if args.exporter == "zipkin" else "OTLP/HTTP protobuf"
+        banner(f"collector on {collector_url} ({wire}); logs in {log_dir}")
+        checkout, inventory, payment = services
+        for svc in services:
+            svc.wait_ready()
+        peers = {"inventory": f"{inventory.url}/reserve", "payment": f"{payment.url}/charge"}
+        for svc in services:
+            svc.tell({"collector": collector_url, "peers": peers if svc is checkout else {}})
         for name, svc in (("checkout", checkout), ("inventory", inventory), ("payment", payment)):
             print(f"{name:10} {svc.url}  (pid {svc.proc.pid})")
 
@@ -177,12 +213,24 @@ def main() -> int:
                 f"trace {response.get('trace_id')}"
             )
     finally:
-        for svc in reversed(services):
-            svc.stop()
+        stop_all(services)
+        if receiver is not None and not responses:
+            receiver.stop()
     pids = [svc.proc.pid for svc in services]
 
     failed = next(r for r in responses if r["http"] != 200)
     trace_id = failed["trace_id"]
+    # The services have stopped, so their logs are whole: the CLI starts at once and runs
+    # while this process waits for the collector and prints the lines.
+    files = [str(log_dir / f"{s}.log") for s in settings.SERVICES]
+    # The page goes next to the log directory, never into it: `tracelog grep -r ID out/demo`
+    # reads only log lines.
+    html = log_dir.parent / settings.HTML_NAME
+    cli = start_cli(
+        ["grep", "--pretty", trace_id, *files],
+        ["show", trace_id, *files],
+        ["show", trace_id, *files, "--html", str(html)],
+    )
     if receiver is not None:
         receiver.wait_for(
             lambda r: (
@@ -195,24 +243,16 @@ def main() -> int:
     banner("the JSON lines of all three services, interleaved by time")
     lines = log_lines(log_dir)
     for line in lines:
-        print(json.dumps(line, separators=(",", ":"))[:220])
+        print(clip(json.dumps(line, separators=(",", ":"))))
 
-    files = [str(log_dir / f"{s}.log") for s in settings.SERVICES]
+    grep, show, html_run = finish_cli(cli)
     banner(f"tracelog grep --pretty {trace_id} (the failed order {failed['order']})")
-    grep = tracelog_cli("grep", "--pretty", trace_id, *files)
     sys.stdout.write(grep.stdout)
     sys.stderr.write(grep.stderr)
 
     banner(f"tracelog show {trace_id}")
-    html = (
-        ROOT / settings.HTML_FILE
-        if args.out == ROOT / settings.LOG_DIR
-        else log_dir / "failed-order.html"
-    )
-    show = tracelog_cli("show", trace_id, *files)
     sys.stdout.write(show.stdout)
     sys.stderr.write(show.stderr)
-    html_run = tracelog_cli("show", trace_id, *files, "--html", str(html))
     sys.stderr.write(html_run.stderr)
     if html_run.returncode == 0 and html.exists():
         print(f"\nHTML waterfall: {html}")
@@ -259,4 +299,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is written and every process stopped: skip the interpreter's teardown of
+    # the SDK's and protobuf's modules (most of a second on a busy machine).
+    os._exit(status)

@@ -1,9 +1,11 @@
-"""One service of the checkout demo: ``python service.py NAME --collector URL ...``.
+"""One service of the checkout demo: ``python service.py NAME --log-dir DIR ...``.
 
 checkout (structlog) calls inventory (stdlib logging) and then payment (both); payment
-declines cards of orders ending in 3. Every service is its own process with its own
-tracer provider and ``service.name``; W3C ``traceparent`` crosses the HTTP calls through
-``tracelog.web.TraceContextMiddleware`` (in) and ``tracelog.inject_headers`` (out).
+declines cards of orders ending in 3. It prints ``READY <port>``, then reads one JSON
+line on stdin: ``{"collector": URL, "peers": {"inventory": URL, "payment": URL}}``.
+Every service is its own process with its own tracer provider and ``service.name``;
+W3C ``traceparent`` crosses the HTTP calls through ``tracelog.web.TraceContextMiddleware``
+(in) and ``tracelog.inject_headers`` (out).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -148,24 +151,19 @@ def setup_tracing(name: str, collector: str, exporter: str, log_file: Any) -> Tr
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("name", choices=settings.SERVICES)
-    parser.add_argument("--collector", required=True)
     parser.add_argument("--exporter", choices=settings.EXPORTERS, default="otlp")
     parser.add_argument("--log-dir", type=Path, required=True)
-    parser.add_argument("--inventory", default="")
-    parser.add_argument("--payment", default="")
     args = parser.parse_args()
 
     global log, std
     log, std = tracelog.get_logger(f"{args.name}.app"), logging.getLogger(f"{args.name}.app")
     args.log_dir.mkdir(parents=True, exist_ok=True)
     log_file = (args.log_dir / f"{args.name}.log").open("a", buffering=1)
-    provider = setup_tracing(args.name, args.collector, args.exporter, log_file)
-    tracelog.configure(stream=log_file, service=args.name, span_events=True)
-
+    peers: dict[str, str] = {}
     server = make_server(
         "127.0.0.1",
         0,
-        make_app(args.name, {"inventory": args.inventory, "payment": args.payment}),
+        make_app(args.name, peers),
         server_class=_Server,
         handler_class=_QuietHandler,
     )
@@ -178,9 +176,15 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    std.info("service started", extra={"port": server.server_port})
     sys.stdout.write(f"READY {server.server_port}\n")
     sys.stdout.flush()
+    # The services start side by side, so the collector's and the peers' URLs come on stdin
+    # once every one is listening; requests wait in the socket's backlog until then.
+    wiring = json.loads(sys.stdin.readline() or "{}")
+    peers.update(wiring.get("peers", {}))
+    provider = setup_tracing(args.name, wiring.get("collector", ""), args.exporter, log_file)
+    tracelog.configure(stream=log_file, service=args.name, span_events=True)
+    std.info("service started", extra={"port": server.server_port})
     server.serve_forever(poll_interval=0.05)
     std.info("service stopping")
     provider.shutdown()  # flushes the batch processor: every span reaches the collector
@@ -190,4 +194,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Spans, log lines and streams are flushed and closed above; the interpreter's own
+    # teardown of the SDK's and protobuf's modules took most of a second per service.
+    os._exit(status)

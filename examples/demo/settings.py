@@ -10,7 +10,9 @@ SERVICES = ("checkout", "inventory", "payment")
 
 # Where each service's JSON lines go: <LOG_DIR>/<service>.log (relative to the repo).
 LOG_DIR = "out/demo"
-HTML_FILE = "out/demo/failed-order.html"
+# `tracelog show --html` of the failed order, written beside the log directory (not in it,
+# so `tracelog grep -r ID out/demo` reads only log lines): out/failed-order.html.
+HTML_NAME = "failed-order.html"
 
 # The collector's standard ports and paths (the embedded demo collector uses a free port;
 # under docker compose the real Collector listens on these).

@@ -1,7 +1,9 @@
 """``tracelog show --html``: the waterfall as one self-contained HTML file.
 
 No external assets: the CSS and the few lines of script are inline, so the file opens
-anywhere, offline, and can be attached to a ticket. Every piece of log text is escaped
+anywhere, offline, and can be attached to a ticket. A click on a log line opens all its
+fields (a ``<details>`` element, so it works without the script too); a line with an
+exception shows its stack trace, open from the start. Every piece of log text is escaped
 twice over: control and bidi characters spelled out (as in the terminal), then HTML
 escaped; bar positions are numbers the page computes from, never text from a log.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tracelog.cli.term import MAX_INDENT, escape, format_ms, format_value
 
@@ -61,6 +63,15 @@ h1 a, h1 code { font-weight: 600; }
 .log-row.warning .level, .log-row.warn .level { color: var(--warn); }
 .log-row .label { padding-left: calc(var(--depth, 0) * 18px + 22px); white-space: normal;
   overflow-wrap: anywhere; }
+.line > summary { cursor: pointer; list-style: none; }
+.line > summary::-webkit-details-marker { display: none; }
+.line[open] > summary { font-weight: 600; }
+.detail { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0 12px;
+  margin: 4px 0 6px; padding: 4px 8px; background: var(--row); border-left: 2px solid var(--line); }
+.detail dt { color: var(--dim); }
+.detail dd { margin: 0; white-space: pre-wrap; }
+.stack { margin: 4px 0 6px; padding: 6px 8px; color: var(--err); background: #fff8f8;
+  border-left: 2px solid var(--err); white-space: pre-wrap; overflow-wrap: anywhere; }
 """
 
 # Clicking a span row folds its log lines away; the page works without it too.
@@ -202,13 +213,39 @@ def _log(entry: LogEntry, depth: int, trace: Trace, scale: _Scale) -> str:
         if view.error is not None
         else ""
     )
+    stack = _stack_of(entry.line)
+    detail = "".join(
+        f"<dt>{_h(str(key))}</dt><dd>{html.escape(format_value(value))}</dd>"
+        for key, value in entry.line.items()
+    )
+    trace_back = f'<pre class="stack">{_lines(stack)}</pre>' if stack else ""
+    is_open = " open" if stack else ""
     return (
         f'<li class="{classes}"><div class="label" style="--depth:{depth}">'
+        f'<details class="line"{is_open}><summary>'
         f'<span class="offset">{offset}</span> <span class="level">{_h(level)}</span> '
         f'<span class="message">{_h(view.message)}</span> '
-        f'<span class="fields">{fields}</span>{exception}</div>'
+        f'<span class="fields">{fields}</span>{exception}</summary>'
+        f'{trace_back}<dl class="detail">{detail}</dl></details></div>'
         f'<div class="track">{dot}</div></li>'
     )
+
+
+def _stack_of(line: dict[str, Any]) -> str | None:
+    """The stack trace of a line's exception, in any layout, or None.
+
+    Every layout writes it as ``exception.stacktrace`` except ECS (``error.stack_trace``).
+    """
+    exception = line.get("exception")
+    stack = exception.get("stacktrace") if isinstance(exception, dict) else None
+    if stack is None:
+        stack = line.get("error.stack_trace")
+    return stack if isinstance(stack, str) and stack else None
+
+
+def _lines(text: str) -> str:
+    """Multi-line text for a ``<pre>``: each line escaped, the line breaks kept."""
+    return "\n".join(_h(part) for part in text.splitlines())
 
 
 def write_html(path: str, trace: Trace, url: TraceUrl | None = None) -> None:

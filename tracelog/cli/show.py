@@ -44,6 +44,7 @@ class LogEntry:
 
     view: LogView
     order: int
+    line: dict[str, Any] = field(default_factory=dict)  # the parsed line, for the HTML page
 
 
 @dataclass(slots=True, eq=False)
@@ -190,7 +191,7 @@ def build_trace(matches: list[tuple[dict[str, Any], Schema]], query: TraceQuery)
         lines += 1
         view = LogView.of(line, schema)
         span = node(view.span_id, order)
-        span.logs.append(LogEntry(view, order))
+        span.logs.append(LogEntry(view, order, line))
         if not span.service:
             span.service = view.service
     roots: list[SpanNode] = []
