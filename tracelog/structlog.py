@@ -17,6 +17,7 @@ context for :class:`JsonRenderer` when rendering happens later (a queue, another
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Unpack, cast
@@ -509,18 +510,34 @@ _ALWAYS_MERGE = _BOUND_CONTEXTVARS is None
 
 
 class BoundLogger(BoundLoggerBase):
-    """structlog's filtering bound logger, reading its level from ``tracelog.configure()``.
+    """structlog's filtering bound logger with the level of the stdlib logger of its name.
 
-    A disabled level costs one attribute read and a compare. On tracelog's own chain
-    the call goes straight to the renderer (the chain's result is the same, without
-    structlog's generic processor loop); with any other chain it is an ordinary
-    structlog bound logger. Async methods (``ainfo``, ...) log on the awaiting task
+    A call is written when both ``tracelog.configure()``'s level and the effective level
+    of ``logging.getLogger(name)`` allow it, so ``setLevel`` on a module's logger and
+    ``logging.disable`` quiet both frameworks alike. A level below configure()'s costs
+    one call; a level the stdlib logger disables costs one dict read more (stdlib's own
+    ``isEnabledFor`` cache, which ``setLevel`` and ``logging.disable`` clear). On
+    tracelog's own chain the call goes straight to the renderer (the chain's result is
+    the same, without structlog's generic processor loop); with any other chain it is an
+    ordinary structlog bound logger. Async methods (``ainfo``, ...) log on the awaiting task
     itself, so they carry that task's trace ids.
 
     .. versionadded:: 0.1.0
     """
 
+    def __init__(self, logger: Any, processors: Any, context: Any) -> None:
+        super().__init__(logger, processors, context)
+        self._stdlib, self._levels = _stdlib_levels(getattr(logger, "name", None))
+
     def _emit(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
+        # stdlib's per-logger isEnabledFor cache, read directly: a hit is one dict read.
+        # isEnabledFor() fills it; Logger.setLevel and logging.disable clear it.
+        try:
+            enabled = self._levels[levelno]
+        except KeyError:
+            enabled = self._stdlib.isEnabledFor(levelno)
+        if not enabled or self._stdlib.disabled:
+            return None
         if args:
             event = _event(event, args)
         if self._processors is not CHAIN:
@@ -566,10 +583,16 @@ class BoundLogger(BoundLoggerBase):
 
     # debug() and info() need no level check: while their level is disabled,
     # _apply_level() points them at _disabled (as structlog's filtering loggers do).
+    # The cache read is repeated here so that a level the stdlib logger disables returns
+    # without a second call.
     def debug(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        if self._levels.get(10) is False:
+            return None
         return self._emit("debug", 10, event, args, kw)
 
     def info(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        if self._levels.get(20) is False:
+            return None
         return self._emit("info", 20, event, args, kw)
 
     def warning(self, event: Any = None, *args: Any, **kw: Any) -> Any:
@@ -615,8 +638,17 @@ class BoundLogger(BoundLoggerBase):
         return self.critical(event, *args, **kw)
 
     def is_enabled_for(self, level: int) -> bool:
-        """Whether *level* would be written."""
-        return level >= ACTIVE.level
+        """Whether *level* would be written (configure()'s and the stdlib logger's level)."""
+        return level >= ACTIVE.level and self._stdlib.isEnabledFor(level)
+
+
+def _stdlib_levels(name: Any) -> tuple[logging.Logger, dict[int, bool]]:
+    """The stdlib logger of *name* (root for none) and its ``isEnabledFor`` cache."""
+    stdlib = logging.getLogger(name if type(name) is str else None)
+    levels = getattr(stdlib, "_cache", None)
+    # Another logging implementation without the cache: an always-empty dict sends
+    # every call to isEnabledFor().
+    return stdlib, levels if type(levels) is dict else {}
 
 
 def _disabled(self: Any, event: Any = None, *args: Any, **kw: Any) -> None:
