@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
+import orjson
 import pytest
+import structlog
 
 import tracelog
 from tests.conftest import Output, emit
+from tracelog.schemas import SCHEMA_NAMES, get_schema
+from tracelog.stdlib import JsonFormatter, TraceContextFilter
+from tracelog.testing import SpanRecorder
 
-NAMES = ("noisy", "noisy.child", "app")
+NAMES = ("noisy", "noisy.child", "app", "text")
+PROJECT = "shop-prod"
 
 
 @pytest.fixture(autouse=True)
@@ -18,10 +27,13 @@ def _restore_levels() -> Iterator[None]:
     """Levels set on named loggers or by logging.disable do not outlive the test."""
     yield
     logging.disable(logging.NOTSET)
+    structlog.contextvars.clear_contextvars()
     for name in NAMES:
         logger = logging.getLogger(name)
         logger.setLevel(logging.NOTSET)
         logger.disabled = False
+        logger.handlers.clear()
+        logger.propagate = True
 
 
 def log_both(name: str, method: str, message: str) -> None:
@@ -136,3 +148,183 @@ class TestLevels:
         emit(framework, "warning", "dropped")
         emit(framework, "error", "kept")
         assert ["kept"] == [line["message"] for line in out.lines()]
+
+
+def span_ids(span: Any) -> tuple[str, str, str]:
+    """A span's ids as tracelog writes them."""
+    sc = span.get_span_context()
+    return format(sc.trace_id, "032x"), format(sc.span_id, "016x"), format(sc.trace_flags, "02x")
+
+
+class TestContextvars:
+    @pytest.mark.parametrize("schema", SCHEMA_NAMES)
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_bound_values_on_every_line(
+        self,
+        output: Callable[..., Output],
+        recorder: SpanRecorder,
+        schema: str,
+        framework: str,
+    ) -> None:
+        """structlog.contextvars values appear on both frameworks' lines in every layout."""
+        out = output(schema=schema, gcp_project=PROJECT)
+        structlog.contextvars.bind_contextvars(request_id="R-1", user_id=7)
+        with recorder.tracer.start_as_current_span("req") as span:
+            emit(framework, "info", "hello", order_id="A-1")
+        (line,) = out.lines()
+        layout = get_schema(schema, gcp_project=PROJECT)
+        expected = ("R-1", 7, "A-1", span_ids(span)[1])
+        actual = (
+            line.get("request_id"),
+            line.get("user_id"),
+            line.get("order_id"),
+            layout.read_span_id(line),
+        )
+        assert expected == actual
+
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_call_fields_win(self, output: Callable[..., Output], framework: str) -> None:
+        """A field given at the call wins over a bound value of the same name."""
+        out = output()
+        structlog.contextvars.bind_contextvars(order_id="bound")
+        emit(framework, "info", "hello", order_id="call")
+        assert "call" == out.lines()[0]["order_id"]
+
+    @pytest.mark.parametrize("schema", SCHEMA_NAMES)
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_reserved_names_move_aside(
+        self, output: Callable[..., Output], schema: str, framework: str
+    ) -> None:
+        """A bound value named like a trace or head field moves to user.<name> in both."""
+        out = output(schema=schema, gcp_project=PROJECT)
+        layout = get_schema(schema, gcp_project=PROJECT)
+        structlog.contextvars.bind_contextvars(traceId="fake", **{layout.message_key: "m"})
+        emit(framework, "info", "hello")
+        (line,) = out.lines()
+        expected = ("fake", "m", "hello")
+        actual = (
+            line.get("user.traceId"),
+            line.get("user." + layout.message_key),
+            line[layout.message_key],
+        )
+        assert expected == actual
+
+    def test_same_fields_in_both_frameworks(self, output: Callable[..., Output]) -> None:
+        """The user fields of a stdlib line and a structlog line are the same, in order."""
+        out = output()
+        structlog.contextvars.bind_contextvars(request_id="R-1", tenant="t")
+        emit("stdlib", "info", "x", a=1)
+        emit("structlog", "info", "x", a=1)
+        first, second = (
+            {k: v for k, v in line.items() if k != "timestamp"} for line in out.lines()
+        )
+        assert list(first.items()) == list(second.items())
+
+    def test_cleared_values_are_gone(self, output: Callable[..., Output]) -> None:
+        """After clear_contextvars() stdlib lines carry no bound value."""
+        out = output()
+        structlog.contextvars.bind_contextvars(request_id="R-1")
+        structlog.contextvars.clear_contextvars()
+        emit("stdlib", "info", "x")
+        assert "request_id" not in out.lines()[0]
+
+    def test_queue_mode_captures_at_the_call(self, output: Callable[..., Output]) -> None:
+        """In queue mode a stdlib line carries the caller's values, not the listener's."""
+        out = output(queue=True)
+        structlog.contextvars.bind_contextvars(request_id="R-1")
+        emit("stdlib", "info", "queued")
+        structlog.contextvars.clear_contextvars()
+        tracelog.shutdown()
+        assert ["R-1"] == [line.get("request_id") for line in out.lines()]
+
+    def test_threads_keep_their_own_values(self, output: Callable[..., Output]) -> None:
+        """Values bound in one thread never appear on another thread's stdlib lines."""
+        out = output()
+        barrier = threading.Barrier(4)
+
+        def work(n: int) -> None:
+            structlog.contextvars.bind_contextvars(request_id=f"R-{n}")
+            barrier.wait()
+            for _ in range(50):
+                logging.getLogger("app").info("t%d", n)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        lines = out.lines()
+        expected = [f"R-{line['message'][1:]}" for line in lines]
+        assert (200, expected) == (len(lines), [line["request_id"] for line in lines])
+
+
+def text_logger(fmt: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
+    """Logger 'text' writing through *fmt* with a TraceContextFilter, into a buffer."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(fmt)
+    handler.addFilter(TraceContextFilter())
+    logger = logging.getLogger("text")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    return logger, buffer
+
+
+class TestTextIds:
+    FORMAT = "%(traceId)s|%(spanId)s|%(traceFlags)s|%(message)s"
+
+    def test_ids_in_a_text_format(self, recorder: SpanRecorder) -> None:
+        """%(traceId)s, %(spanId)s, %(traceFlags)s give the span's ids in a plain Formatter."""
+        logger, buffer = text_logger(logging.Formatter(self.FORMAT))
+        with recorder.tracer.start_as_current_span("req") as span:
+            logger.info("inside")
+        assert "|".join([*span_ids(span), "inside"]) == buffer.getvalue().strip()
+
+    def test_empty_outside_a_span(self) -> None:
+        """Outside a span the three attributes are empty strings, never a logging error."""
+        logger, buffer = text_logger(logging.Formatter(self.FORMAT))
+        logger.info("outside")
+        assert "|||outside" == buffer.getvalue().strip()
+
+    def test_a_user_extra_is_kept(self, recorder: SpanRecorder) -> None:
+        """A user's own extra traceId is left alone in text and kept as user.traceId in JSON."""
+        logger, buffer = text_logger(JsonFormatter())
+        with recorder.tracer.start_as_current_span("req") as span:
+            logger.info("mine", extra={"traceId": "custom"})
+        line = orjson.loads(buffer.getvalue())
+        assert ("custom", span_ids(span)[0]) == (line["user.traceId"], line["traceId"])
+
+    @pytest.mark.parametrize("schema", SCHEMA_NAMES)
+    def test_never_written_twice_into_json(self, recorder: SpanRecorder, schema: str) -> None:
+        """With the filter, each layout's JSON line has the same keys as without it."""
+        with_filter, buffer = text_logger(JsonFormatter(schema=schema, gcp_project=PROJECT))
+        plain = logging.getLogger("noisy")
+        plain_buffer = io.StringIO()
+        handler = logging.StreamHandler(plain_buffer)
+        handler.setFormatter(JsonFormatter(schema=schema, gcp_project=PROJECT))
+        plain.handlers[:] = [handler]
+        plain.propagate = False
+        plain.setLevel(logging.INFO)
+        with recorder.tracer.start_as_current_span("req"):
+            with_filter.info("x")
+            plain.info("x")
+        logger_key = get_schema(schema, gcp_project=PROJECT).logger_key
+        first, second = (
+            {k: v for k, v in orjson.loads(b.getvalue()).items() if k != logger_key}
+            for b in (buffer, plain_buffer)
+        )
+        assert sorted(second) == sorted(first)
+
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_queue_mode_lines_hold_each_id_once(
+        self, output: Callable[..., Output], recorder: SpanRecorder, framework: str
+    ) -> None:
+        """configure(queue=True) runs the filter; its lines carry no user.traceId."""
+        out = output(queue=True, schema="otel")
+        with recorder.tracer.start_as_current_span("req") as span:
+            emit(framework, "info", "x")
+        tracelog.shutdown()
+        (line,) = out.lines()
+        expected = (span_ids(span)[0], set())
+        assert expected == (line["trace_id"], {"traceId", "user.traceId"} & set(line))

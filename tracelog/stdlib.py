@@ -47,6 +47,12 @@ TRACE_ATTR = "tracelog_trace"
 SERVICE_ATTR = "tracelog_service"
 MESSAGE_ATTR = "tracelog_message"
 BRIDGED_ATTR = "tracelog_bridged"
+# structlog.contextvars values captured at the call, and the text-format id attributes
+# TraceContextFilter set (so the JSON line, which has the ids already, leaves them out).
+CONTEXTVARS_ATTR = "tracelog_contextvars"
+TEXT_IDS_ATTR = "tracelog_text_ids"
+TEXT_ID_KEYS = ("traceId", "spanId", "traceFlags")
+_NO_IDS = ("", "", "")
 _UNSET: Any = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
@@ -56,9 +62,28 @@ _BLANK = vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
 RESERVED_ATTRS: frozenset[str] = (
     frozenset(_BLANK)
     | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR, MESSAGE_ATTR, BRIDGED_ATTR}
+    | {CONTEXTVARS_ATTR, TEXT_IDS_ATTR}
     | FOREIGN_TRACE_ATTRS
 )
 _PLAIN_RECORD_SIZE = len(_BLANK)
+
+
+def bound_contextvars() -> dict[str, Any] | None:
+    """The values bound with ``structlog.contextvars`` in the current context, or None.
+
+    Costs one dict read while structlog is not loaded or nothing was ever bound.
+    """
+    module = sys.modules.get("structlog.contextvars")
+    if module is None:
+        return None
+    registry = getattr(module, "_CONTEXT_VARS", None)
+    if registry is not None and not registry:
+        return None
+    try:
+        values: dict[str, Any] = module.get_contextvars()
+    except Exception:  # another structlog: the line matters more than these fields
+        return None
+    return values or None
 
 
 class TraceContextFilter(logging.Filter):
@@ -66,16 +91,32 @@ class TraceContextFilter(logging.Filter):
 
     Put it on a ``QueueHandler`` (or any handler that formats later or elsewhere): the
     listener thread runs in an empty context, so ids read at format time would be lost.
-    The filter never rejects a record.
+    The values bound with ``structlog.contextvars`` are captured too. The filter never
+    rejects a record.
+
+    For text formats it also sets ``record.traceId``, ``record.spanId`` and
+    ``record.traceFlags`` as strings (empty outside a span), so ``%(traceId)s`` works in
+    any ``logging.Formatter``; tracelog's JSON line does not repeat them as fields.
 
     .. versionadded:: 0.1.0
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, TRACE_ATTR, _UNSET) is _UNSET:
+        ctx = getattr(record, TRACE_ATTR, _UNSET)
+        if ctx is _UNSET:
             ctx, service = capture()
             setattr(record, TRACE_ATTR, ctx)
             setattr(record, SERVICE_ATTR, service)
+            setattr(record, CONTEXTVARS_ATTR, bound_contextvars())
+        attrs = record.__dict__
+        if TEXT_IDS_ATTR not in attrs:
+            # A user's own extra={"traceId": ...} stays as it is (and stays a field).
+            values = _NO_IDS if ctx is None else (ctx.trace_id, ctx.span_id, ctx.trace_flags)
+            written = tuple(key for key in TEXT_ID_KEYS if key not in attrs)
+            for key, value in zip(TEXT_ID_KEYS, values, strict=True):
+                if key in written:
+                    attrs[key] = value
+            attrs[TEXT_IDS_ATTR] = written
         return True
 
 
@@ -103,6 +144,7 @@ class TraceSamplingFilter(logging.Filter):
             ctx, service = capture()
             setattr(record, TRACE_ATTR, ctx)
             setattr(record, SERVICE_ATTR, service)
+            setattr(record, CONTEXTVARS_ATTR, bound_contextvars())
         sampler = self.sampler
         failed = record.levelno >= logging.ERROR or bool(record.exc_info)
         decision = KEEP if failed else sampler.decide(record.levelno, ctx)
@@ -144,6 +186,21 @@ def record_parts(
         if len(attrs) > _PLAIN_RECORD_SIZE
         else None
     )
+    if fields is not None and TEXT_IDS_ATTR in attrs:
+        for key in attrs[TEXT_IDS_ATTR]:
+            del fields[key]
+    # structlog.contextvars values, as structlog's merge_contextvars adds them: after
+    # the record's own fields, which win. Captured by a filter at the call, else now
+    # (a handler without a filter runs on the caller's thread).
+    bound = attrs.get(CONTEXTVARS_ATTR, _UNSET)
+    if bound is _UNSET:
+        bound = bound_contextvars()
+    if bound:
+        fields = (
+            {**fields, **{k: v for k, v in bound.items() if k not in fields}}
+            if fields
+            else dict(bound)
+        )
     if record.stack_info:
         fields = {**(fields or {}), "stack_info": record.stack_info}
     exc_info = record.exc_info
@@ -348,6 +405,7 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         record.__dict__.update(fields)
         setattr(record, TRACE_ATTR, None)
         setattr(record, SERVICE_ATTR, None)
+        setattr(record, CONTEXTVARS_ATTR, None)
         self.sink.write((formatter or JsonFormatter()).format_bytes(record))
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - stdlib name
