@@ -47,6 +47,8 @@ ALLOWED: dict[str, set[str]] = {
     "cli.show": set(),
     "cli.term": set(),
     "export": {"opentelemetry.sdk"},
+    "__main__": set(),
+    "_extras": set(),
 }
 # tracelog modules each module may import.
 INTERNAL: dict[str, set[str]] = {
@@ -66,8 +68,8 @@ INTERNAL: dict[str, set[str]] = {
     "config": {"_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling", "bridge"},
     "bridge": {"render", "_line", "context", "schemas", "sink", "redact", "config"},
     "collector": {"render"},
-    "testing": {"render", "structlog"},
-    "instrument": {"config", "sink"},
+    "testing": {"render", "structlog", "_extras"},
+    "instrument": {"config", "sink", "_extras"},
     "propagation": set(),
     "web": {"context", "redact", "render"},
     "cli.__init__": {"cli"},
@@ -80,7 +82,9 @@ INTERNAL: dict[str, set[str]] = {
     "cli.scan": {"cli", "render", "schemas"},
     "cli.show": {"cli", "schemas"},
     "cli.term": {"render", "schemas"},
-    "export": {"render", "_line", "context", "schemas", "sink", "redact"},
+    "export": {"render", "_line", "context", "schemas", "sink", "redact", "_extras"},
+    "__main__": {"cli"},
+    "_extras": set(),
 }
 
 

@@ -21,13 +21,15 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
 from tracelog import render
+from tracelog._extras import requires_extra
 from tracelog._line import resolve_redactor
 from tracelog.context import TraceContext, _resource_service
 from tracelog.schemas import SPAN_RECORD
 from tracelog.sink import LineSink
+
+with requires_extra("tracelog.export", "sdk"):
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
