@@ -49,6 +49,8 @@ ALLOWED: dict[str, set[str]] = {
     "export": {"opentelemetry.sdk"},
     "__main__": set(),
     "_extras": set(),
+    "console": set(),
+    "cli.pretty": {"orjson"},
 }
 # tracelog modules each module may import.
 INTERNAL: dict[str, set[str]] = {
@@ -65,7 +67,10 @@ INTERNAL: dict[str, set[str]] = {
     "sampling": {"context", "_fork"},
     "stdlib": {"context", "sink", "_line", "schemas", "sampling", "bridge"},
     "structlog": {"render", "_line", "context", "schemas", "sink", "_queue", "sampling", "bridge"},
-    "config": {"_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling", "bridge"},
+    "config": {
+        *("_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling", "bridge"),
+        "console",
+    },
     "bridge": {"render", "_line", "context", "schemas", "sink", "redact", "config"},
     "collector": {"render"},
     "testing": {"render", "structlog", "_extras"},
@@ -85,6 +90,8 @@ INTERNAL: dict[str, set[str]] = {
     "export": {"render", "_line", "context", "schemas", "sink", "redact", "_extras"},
     "__main__": {"cli"},
     "_extras": set(),
+    "console": {"_line", "cli", "schemas", "context"},
+    "cli.pretty": {"cli", "console"},
 }
 
 

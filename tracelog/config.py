@@ -177,7 +177,8 @@ def configure(
         service: service name; default: the Resource's ``service.name`` at each call,
             then ``OTEL_SERVICE_NAME``, then the program name.
         schema: ``default``, ``otel``, ``ecs``, ``gcp``, ``datadog`` or ``xray``
-            (``TRACELOG_SCHEMA``).
+            (``TRACELOG_SCHEMA``); ``console`` for readable development output
+            (never the default).
         level: minimum level (``TRACELOG_LEVEL``, default ``INFO``).
         stream: a writable file object, ``"stderr"`` or ``"stdout"``
             (``TRACELOG_STREAM``, default stderr).
@@ -227,8 +228,10 @@ def configure(
         raise TypeError(
             f"logger_provider must be an OpenTelemetry LoggerProvider, not {logger_provider!r}"
         )
+    schema_arg = schema if schema is not None else (_env("TRACELOG_SCHEMA") or "default")
+    console = _is_console(schema_arg)
     schema_obj = get_schema(
-        schema if schema is not None else (_env("TRACELOG_SCHEMA") or "default"),
+        "default" if console else schema_arg,
         gcp_project=gcp_project,
         datadog_full_trace_id=datadog_full_trace_id,
     )
@@ -265,7 +268,11 @@ def configure(
     # With the debug buffer on, DEBUG records must reach tracelog to be buffered.
     gate = min(levelno, logging.DEBUG) if buffer_debug else levelno
     out = _stream(stream)
-    encoder = LineEncoder(schema_obj, service=service, redact=redact)
+    encoder = (
+        _console_encoder(service, redact, out)
+        if console
+        else LineEncoder(schema_obj, service=service, redact=redact)
+    )
     bridges = _bridges(
         span_events,
         otel_logs,
@@ -292,6 +299,26 @@ def configure(
         _configure_structlog(encoder, handler, gate, queued, sampler, bridges[1])
         _state.sampler = sampler
         _state.queue = queued
+
+
+def _is_console(schema: object) -> bool:
+    """Whether *schema* names the development layout; an unknown name fails here."""
+    if not isinstance(schema, str):
+        return False
+    name = schema.strip().lower()
+    if name == "console":
+        return True
+    if name not in SCHEMA_NAMES:
+        raise ValueError(
+            f"unknown schema {schema!r}; valid schemas: {', '.join(SCHEMA_NAMES)}, console"
+        )
+    return False
+
+
+def _console_encoder(service: str | None, redact: object, out: IO[Any]) -> LineEncoder:
+    from tracelog.console import ConsoleEncoder  # noqa: PLC0415 - only for schema="console"
+
+    return ConsoleEncoder(service=service, redact=redact, stream=out)
 
 
 def _bridges(
