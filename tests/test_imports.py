@@ -51,6 +51,7 @@ ALLOWED: dict[str, set[str]] = {
     "_extras": set(),
     "console": set(),
     "cli.pretty": {"orjson"},
+    "_watched": set(),
 }
 # tracelog modules each module may import.
 INTERNAL: dict[str, set[str]] = {
@@ -70,6 +71,7 @@ INTERNAL: dict[str, set[str]] = {
     "config": {
         *("_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling", "bridge"),
         "console",
+        "_watched",
     },
     "bridge": {"render", "_line", "context", "schemas", "sink", "redact", "config"},
     "collector": {"render"},
@@ -92,6 +94,7 @@ INTERNAL: dict[str, set[str]] = {
     "_extras": set(),
     "console": {"_line", "cli", "schemas", "context"},
     "cli.pretty": {"cli", "console"},
+    "_watched": {"sink"},
 }
 
 

@@ -6,6 +6,7 @@ import io
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -328,3 +329,117 @@ class TestTextIds:
         (line,) = out.lines()
         expected = (span_ids(span)[0], set())
         assert expected == (line["trace_id"], {"traceId", "user.traceId"} & set(line))
+
+
+def file_lines(*paths: Path) -> list[dict[str, Any]]:
+    """The parsed lines of each file, in order."""
+    return [orjson.loads(line) for path in paths for line in path.read_bytes().splitlines()]
+
+
+class TestStreamPath:
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_appends_to_the_file(self, tmp_path: Path, framework: str) -> None:
+        """configure(stream=PATH) appends both frameworks' lines after what was there."""
+        log = tmp_path / "app.log"
+        log.write_bytes(b'{"message":"old"}\n')
+        tracelog.configure(stream=str(log))
+        emit(framework, "info", "new")
+        tracelog.shutdown()
+        assert ["old", "new"] == [line["message"] for line in file_lines(log)]
+
+    def test_env_var_and_path_object(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """TRACELOG_STREAM=PATH and a pathlib.Path both name a file."""
+        monkeypatch.setenv("TRACELOG_STREAM", str(tmp_path / "env.log"))
+        tracelog.configure()
+        emit("stdlib", "info", "via env")
+        tracelog.configure(stream=tmp_path / "obj.log")
+        emit("structlog", "info", "via path")
+        tracelog.shutdown()
+        expected = (["via env"], ["via path"])
+        actual = tuple(
+            [line["message"] for line in file_lines(tmp_path / name)]
+            for name in ("env.log", "obj.log")
+        )
+        assert expected == actual
+
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_reopens_after_rotation(self, tmp_path: Path, framework: str) -> None:
+        """After the file is moved (logrotate), lines go to a new file at the path."""
+        log = tmp_path / "app.log"
+        tracelog.configure(stream=str(log))
+        emit(framework, "info", "before")
+        log.rename(tmp_path / "app.log.1")
+        emit(framework, "info", "after")
+        log.unlink()
+        emit(framework, "info", "after removal")
+        tracelog.shutdown()
+        expected = (["before"], ["after removal"])
+        actual = (
+            [line["message"] for line in file_lines(tmp_path / "app.log.1")],
+            [line["message"] for line in file_lines(log)],
+        )
+        # "after" went to the fresh file the first rotation opened, which was then removed.
+        assert expected == actual
+
+    def test_moved_file_is_replaced_at_once(self, tmp_path: Path) -> None:
+        """The first line after a move makes a new file at the path, as WatchedFileHandler."""
+        log = tmp_path / "app.log"
+        tracelog.configure(stream=str(log))
+        emit("stdlib", "info", "one")
+        log.rename(tmp_path / "moved.log")
+        emit("structlog", "info", "two")
+        emit("stdlib", "info", "three")
+        tracelog.shutdown()
+        expected = (["one"], ["two", "three"])
+        actual = (
+            [line["message"] for line in file_lines(tmp_path / "moved.log")],
+            [line["message"] for line in file_lines(log)],
+        )
+        assert expected == actual
+
+    def test_threads_across_rotations_lose_nothing(self, tmp_path: Path) -> None:
+        """4 threads x 500 lines while the file is rotated 5 times: every line, whole."""
+        log = tmp_path / "app.log"
+        tracelog.configure(stream=str(log))
+        rotated: list[Path] = []
+
+        def work(n: int) -> None:
+            for i in range(500):
+                if n % 2:
+                    logging.getLogger("app").info("line", extra={"n": n, "i": i})
+                else:
+                    tracelog.get_logger("app").info("line", n=n, i=i)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for k in range(5):
+            if log.exists():
+                target = tmp_path / f"app.log.{k}"
+                log.rename(target)
+                rotated.append(target)
+        for thread in threads:
+            thread.join()
+        tracelog.shutdown()
+        files = [*rotated, log] if log.exists() else rotated
+        seen = sorted((line["n"], line["i"]) for line in file_lines(*files))
+        assert sorted((n, i) for n in range(4) for i in range(500)) == seen
+
+    def test_unopenable_path_fails_at_configure(self, tmp_path: Path) -> None:
+        """A path in a missing directory raises ValueError at configure()."""
+        with pytest.raises(ValueError, match="cannot open log file"):
+            tracelog.configure(stream=str(tmp_path / "no" / "app.log"))
+
+    def test_bare_word_is_no_path(self) -> None:
+        """A typo of stderr fails instead of creating a file named after it."""
+        with pytest.raises(ValueError, match="valid streams: stderr, stdout"):
+            tracelog.configure(stream="stdrr")
+
+    def test_reconfigure_closes_the_file(self, tmp_path: Path) -> None:
+        """A later configure() closes the file the earlier one opened."""
+        tracelog.configure(stream=str(tmp_path / "a.log"))
+        handler = next(
+            h for h in logging.getLogger().handlers if type(h).__name__ == "TracelogHandler"
+        )
+        tracelog.configure(stream=io.StringIO())
+        assert handler.sink.stream.closed

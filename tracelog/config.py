@@ -7,6 +7,7 @@ schema, level, structlog chain); it is never a silent no-op like ``basicConfig``
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
@@ -16,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from tracelog._line import LineEncoder
 from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
+from tracelog._watched import WatchedLineSink, is_path, open_log_file
 from tracelog.sampling import LogSampler, SamplingStats, check_settings, positive_int
 from tracelog.schemas import SCHEMA_NAMES, Schema, gcp, get_schema
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceSamplingFilter
@@ -137,13 +139,18 @@ def parse_level(level: object) -> int:
 def _stream(stream: object) -> IO[Any]:
     if stream is None:
         stream = _env("TRACELOG_STREAM") or "stderr"
+    if is_path(stream):
+        return open_log_file(stream)  # type: ignore[arg-type]
     if isinstance(stream, str):
         name = stream.lower()
         if name == "stderr":
             return sys.stderr
         if name == "stdout":
             return sys.stdout
-        raise ValueError(f"unknown stream {stream!r}; valid streams: stderr, stdout, or a file")
+        raise ValueError(
+            f"unknown stream {stream!r}; valid streams: stderr, stdout, a file object, "
+            "or a file path (with a / or a .)"
+        )
     if not callable(getattr(stream, "write", None)):
         raise TypeError(f"stream must be a writable file object, not {type(stream).__name__}")
     return stream  # type: ignore[return-value]
@@ -180,8 +187,9 @@ def configure(
             (``TRACELOG_SCHEMA``); ``console`` for readable development output
             (never the default).
         level: minimum level (``TRACELOG_LEVEL``, default ``INFO``).
-        stream: a writable file object, ``"stderr"`` or ``"stdout"``
-            (``TRACELOG_STREAM``, default stderr).
+        stream: a writable file object, ``"stderr"``, ``"stdout"`` or a file path
+            (``TRACELOG_STREAM``, default stderr). A path (a ``PathLike``, or text with
+            a ``/`` or a ``.``) is appended to and reopened after log rotation.
         span_events: also record each log as an event on the current recording span
             (``TRACELOG_SPAN_EVENTS``, default false).
         redact: True (default), False, or a :class:`~tracelog.redact.Redactor`
@@ -281,6 +289,8 @@ def configure(
         encoder,
     )
     handler = TracelogHandler(out)
+    if isinstance(out, io.BufferedWriter) and out is not stream:  # a path we opened
+        handler.sink = WatchedLineSink(out.name, out)
     handler.setLevel(gate)
     handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0]))
     queued = TracelogQueueHandler(handler, maxsize=queue_size) if queue else None
