@@ -52,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     "console": set(),
     "cli.pretty": {"orjson"},
     "_watched": set(),
+    "_pjl": set(),
 }
 # tracelog modules each module may import.
 INTERNAL: dict[str, set[str]] = {
@@ -66,7 +67,7 @@ INTERNAL: dict[str, set[str]] = {
     "_line": {"render", "context", "schemas", "redact"},
     "_queue": {"stdlib", "_fork", "sampling"},
     "sampling": {"context", "_fork"},
-    "stdlib": {"context", "sink", "_line", "schemas", "sampling", "bridge"},
+    "stdlib": {"context", "sink", "_line", "schemas", "sampling", "bridge", "_pjl"},
     "structlog": {"render", "_line", "context", "schemas", "sink", "_queue", "sampling", "bridge"},
     "config": {
         *("_line", "schemas", "stdlib", "structlog", "redact", "_queue", "sampling", "bridge"),
@@ -95,6 +96,7 @@ INTERNAL: dict[str, set[str]] = {
     "console": {"_line", "cli", "schemas", "context"},
     "cli.pretty": {"cli", "console"},
     "_watched": {"sink"},
+    "_pjl": {"schemas"},
 }
 
 

@@ -177,6 +177,7 @@ def configure(
     logger_provider: LoggerProvider | None = None,
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
+    callsite: bool | None = None,
 ) -> None:
     """Send stdlib logging and structlog through tracelog: one JSON line per call.
 
@@ -216,6 +217,8 @@ def configure(
             one, looked up at each call).
         gcp_project: project id for the ``gcp`` schema (default ``GOOGLE_CLOUD_PROJECT``).
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
+        callsite: add the call's module, function and line to every line, named per
+            layout (``TRACELOG_CALLSITE``, default false).
 
     Raises:
         ValueError: for an unknown schema, level or stream, naming the valid choices.
@@ -252,6 +255,9 @@ def configure(
     else:
         parse_bool(span_events, "span_events")
     queue = parse_bool(queue if queue is not None else (_env("TRACELOG_QUEUE") or "false"), "queue")
+    callsite = parse_bool(
+        callsite if callsite is not None else (_env("TRACELOG_CALLSITE") or "false"), "callsite"
+    )
     if buffer_debug is None:
         buffer_debug = parse_bool(_env("TRACELOG_BUFFER_DEBUG") or "false", "TRACELOG_BUFFER_DEBUG")
     else:
@@ -292,7 +298,7 @@ def configure(
     if isinstance(out, io.BufferedWriter) and out is not stream:  # a path we opened
         handler.sink = WatchedLineSink(out.name, out)
     handler.setLevel(gate)
-    handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0]))
+    handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0], callsite=callsite))
     queued = TracelogQueueHandler(handler, maxsize=queue_size) if queue else None
     front: logging.Handler = queued if queued is not None else handler
     front.setLevel(gate)
@@ -306,7 +312,7 @@ def configure(
         if queued is not None:
             queued.start()
         root.setLevel(gate)
-        _configure_structlog(encoder, handler, gate, queued, sampler, bridges[1])
+        _configure_structlog(encoder, handler, gate, queued, sampler, bridges[1], callsite)
         _state.sampler = sampler
         _state.queue = queued
 
@@ -384,6 +390,7 @@ def _configure_structlog(
     queued: TracelogQueueHandler | None,
     sampler: LogSampler | None,
     bridge: Bridge | None,
+    callsite: bool = False,
 ) -> None:
     import structlog  # noqa: PLC0415 - `import tracelog` must not load structlog
 
@@ -396,6 +403,7 @@ def _configure_structlog(
     active.level = levelno
     active.queue = queued
     active.sampler = sampler
+    active.callsite = callsite
     structlog.configure(
         processors=adapter.chain(),
         wrapper_class=adapter.BoundLogger,
@@ -433,6 +441,7 @@ def shutdown() -> None:
         if adapter is not None:
             adapter.ACTIVE.queue = None
             adapter.ACTIVE.sampler = None
+            adapter.ACTIVE.callsite = False
 
 
 __all__ += ["SCHEMA_NAMES"]

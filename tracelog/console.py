@@ -147,11 +147,21 @@ class ConsoleEncoder(LineEncoder):
         resource_service: str | None,
         fields: Mapping[str, Any] | None,
         exc_info: ExcInfo | None = None,
+        site: Mapping[str, Any] | None = None,
     ) -> bytes:
         """The console line for one event, ending in a newline; never raises."""
         try:
             line = self.build(
-                ts, levelno, levelname, logger, message, ctx, resource_service, fields, exc_info
+                ts,
+                levelno,
+                levelname,
+                logger,
+                message,
+                ctx,
+                resource_service,
+                fields,
+                exc_info,
+                site,
             )
             text = format_line(line, self.colors, DEFAULT)
         except Exception as exc:  # pragma: no cover - build() guards its own inputs

@@ -209,22 +209,18 @@ def record_parts(
     return getattr(record, MESSAGE_ATTR, None) or message_of(record), fields, exc_info
 
 
-# python-json-logger constructor options JsonFormatter takes (the rest would change the
-# layout, which tracelog's schema owns).
-_PJL_ACCEPTED = frozenset({"fmt", "datefmt", "style", "validate", "defaults", "static_fields"})
-
-
 class JsonFormatter(OrjsonFormatter):
     """One JSON line per record in a tracelog layout, with the active span's ids.
 
     Subclasses python-json-logger's orjson formatter so dictConfig users keep its
     constructor, but overrides :meth:`format`: the hot path goes straight to tracelog's
-    line builder instead of the generic merge code. Of python-json-logger's options,
-    ``static_fields`` is honoured (added to every line as fields) and ``fmt``/``datefmt``
-    /``style`` are accepted and ignored (tracelog's layout decides the keys). The options
-    that would change the layout (``rename_fields``, ``json_indent``, ``timestamp``,
-    ``prefix``, ``reserved_attrs`` ...) raise ``TypeError`` rather than being silently
-    dropped.
+    line builder instead of the generic merge code. python-json-logger's options keep
+    their meaning (see :mod:`tracelog._pjl`): the record fields a format string names
+    (``%(funcName)s``, ``%(process)d`` ...) are written under the layout's names,
+    ``defaults``, ``static_fields``, ``reserved_attrs``, ``rename_fields`` and
+    ``json_default`` are honoured. A rename of a trace or head field raises
+    ``ValueError``; options a JSON line cannot honour (``json_indent``, ``prefix`` ...)
+    raise ``TypeError``.
 
     Args:
         schema: layout name or :class:`~tracelog.schemas.Schema` (default ``"default"``).
@@ -233,6 +229,7 @@ class JsonFormatter(OrjsonFormatter):
         gcp_project: the project of the ``gcp`` layout.
         datadog_full_trace_id: 128-bit Datadog trace ids.
         static_fields: fields added to every line.
+        callsite: also write the call's module, function and line, named per layout.
 
     Raises:
         ValueError: for an unknown schema (naming the valid ones) or a bad service.
@@ -252,21 +249,14 @@ class JsonFormatter(OrjsonFormatter):
         datadog_full_trace_id: bool = False,
         encoder: LineEncoder | None = None,
         bridge: Bridge | None = None,
+        callsite: bool = False,
         **kwargs: Any,
     ) -> None:
         from tracelog._line import LineEncoder  # noqa: PLC0415
+        from tracelog._pjl import RecordFieldOptions, check_options  # noqa: PLC0415
 
-        unsupported = sorted(set(kwargs) - _PJL_ACCEPTED)
-        if unsupported:
-            raise TypeError(
-                f"JsonFormatter does not support {', '.join(unsupported)}: tracelog's layout "
-                f"decides the line's keys; supported extras: {', '.join(sorted(_PJL_ACCEPTED))}"
-            )
-        static = kwargs.get("static_fields") or {}
-        if not isinstance(static, dict) or not all(isinstance(k, str) for k in static):
-            raise TypeError("static_fields must be a dict with str keys")
+        check_options(kwargs)
         super().__init__(*args, **kwargs)
-        self._static: dict[str, Any] = dict(static)
         self.encoder = encoder or LineEncoder.from_options(
             schema,
             service=service,
@@ -277,6 +267,17 @@ class JsonFormatter(OrjsonFormatter):
         # configure(span_events=/otel_logs=) puts its bridge here, as on structlog's
         # JsonRenderer: the line and the bridge share one capture and one field read.
         self.bridge = bridge
+        options = RecordFieldOptions(
+            self.encoder.schema,
+            required=getattr(self, "_required_fields", ()),
+            callsite=bool(callsite),
+            defaults=kwargs.get("defaults"),
+            static=kwargs.get("static_fields"),
+            rename=kwargs.get("rename_fields"),
+            json_default=kwargs.get("json_default"),
+            reserved=kwargs.get("reserved_attrs"),
+        )
+        self._options = options if options.active else None
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
@@ -291,8 +292,9 @@ class JsonFormatter(OrjsonFormatter):
         else:
             service = getattr(record, SERVICE_ATTR, None)
         message, fields, exc_info = record_parts(record)
-        if self._static:
-            fields = {**self._static, **(fields or {})}
+        site = None
+        if self._options is not None:
+            fields, site = self._options.apply(record, fields)
         ctx = cast("TraceContext | None", ctx)
         line = self.encoder.encode(
             record.created,
@@ -304,6 +306,7 @@ class JsonFormatter(OrjsonFormatter):
             service,
             fields,
             exc_info,
+            site,
         )
         if self.bridge is not None and not getattr(record, BRIDGED_ATTR, False):
             self._bridge(record, message, ctx, fields, exc_info, span)

@@ -18,6 +18,7 @@ context for :class:`JsonRenderer` when rendering happens later (a queue, another
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Unpack, cast
@@ -56,6 +57,7 @@ __all__ = [
 CONTEXT_KEY = "_tracelog_trace"
 SERVICE_KEY = "_tracelog_service"
 TIME_KEY = "_tracelog_time"
+CALLSITE_KEY = "_tracelog_callsite"
 _UNSET: Any = object()
 
 LEVELS: dict[str, int] = {
@@ -210,8 +212,12 @@ class JsonRenderer:
         exc = event_dict.pop("exc_info", None)
         exc_info = None if exc is None else _exc_info(exc)
         levelname = _NAMES.get(levelno, "INFO")
+        site = event_dict.pop(CALLSITE_KEY, None)
+        if site is not None:
+            schema = self.encoder.schema
+            site = schema.record_fields({k: site[k] for k in schema.CALLSITE if k in site})
         line = self.encoder.encode(
-            ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info
+            ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info, site
         )
         if bridge and self.bridge is not None:
             self.bridge.emit(ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span)
@@ -255,7 +261,9 @@ class JsonRenderer:
 
 
 # Event-dict keys that are not user fields.
-_NOT_FIELDS = frozenset({"event", "exc_info", "logger", CONTEXT_KEY, SERVICE_KEY, TIME_KEY})
+_NOT_FIELDS = frozenset(
+    {"event", "exc_info", "logger", CONTEXT_KEY, SERVICE_KEY, TIME_KEY, CALLSITE_KEY}
+)
 
 
 class _BridgeProcessor:
@@ -359,10 +367,11 @@ class _Active:
     objects below, which read this state on every call: they follow the new settings.
     """
 
-    __slots__ = ("_level", "queue", "renderer", "sampler", "sink")
+    __slots__ = ("_level", "callsite", "queue", "renderer", "sampler", "sink")
 
     def __init__(self) -> None:
         self._level = 20
+        self.callsite = False
         self.renderer = JsonRenderer(_newline=True)
         self.sink: LineSink | None = None
         self.queue: TracelogQueueHandler | None = None
@@ -564,6 +573,8 @@ class BoundLogger(BoundLoggerBase):
         if _ALWAYS_MERGE or _BOUND_CONTEXTVARS:
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
         fields["event"] = event
+        if ACTIVE.callsite:
+            fields[CALLSITE_KEY] = callsite()
         name = getattr(self._logger, "name", None)
         if sampler is not None:
             _write_sampled(sampler, decision, failed, ctx, service, name, levelno, fields)
@@ -649,6 +660,32 @@ def _stdlib_levels(name: Any) -> tuple[logging.Logger, dict[int, bool]]:
     # Another logging implementation without the cache: an always-empty dict sends
     # every call to isEnabledFor().
     return stdlib, levels if type(levels) is dict else {}
+
+
+_SITE_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def callsite() -> dict[str, Any]:
+    """Where the log call was made, as a LogRecord would say: ``module``, ``funcName``,
+    ``lineno``, ``filename``, ``pathname`` (the first frame outside this module)."""
+    frame: Any = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover - there is always a caller
+        return {}
+    code = frame.f_code
+    path = code.co_filename
+    names = _SITE_NAMES.get(path)
+    if names is None:
+        filename = os.path.basename(path)  # noqa: PTH119 - as LogRecord does
+        names = _SITE_NAMES[path] = (os.path.splitext(filename)[0], filename)  # noqa: PTH122
+    return {
+        "module": names[0],
+        "funcName": code.co_name,
+        "lineno": frame.f_lineno,
+        "filename": names[1],
+        "pathname": path,
+    }
 
 
 def _disabled(self: Any, event: Any = None, *args: Any, **kw: Any) -> None:
