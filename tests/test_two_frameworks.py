@@ -15,6 +15,7 @@ import structlog
 
 import tracelog
 from tests.conftest import Output, emit
+from tests.test_config import run_python
 from tracelog.schemas import SCHEMA_NAMES, get_schema
 from tracelog.stdlib import JsonFormatter, TraceContextFilter
 from tracelog.testing import SpanRecorder
@@ -443,3 +444,103 @@ class TestStreamPath:
         )
         tracelog.configure(stream=io.StringIO())
         assert handler.sink.stream.closed
+
+
+DEPLOYMENT_KEYS = {
+    "default": ("service.version", "deployment.environment.name"),
+    "otel": ("service.version", "deployment.environment.name"),
+    "gcp": ("service.version", "deployment.environment.name"),
+    "xray": ("service.version", "deployment.environment.name"),
+    "ecs": ("service.version", "service.environment"),
+    "datadog": ("dd.version", "dd.env"),
+}
+
+
+class TestDeployment:
+    @pytest.mark.parametrize("schema", SCHEMA_NAMES)
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_arguments_per_layout(
+        self,
+        output: Callable[..., Output],
+        recorder: SpanRecorder,
+        schema: str,
+        framework: str,
+    ) -> None:
+        """configure(version=, environment=) go into each layout's fields for them."""
+        out = output(schema=schema, gcp_project=PROJECT, version="1.4.2", environment="staging")
+        with recorder.tracer.start_as_current_span("req"):
+            emit(framework, "info", "x")
+        (line,) = out.lines()
+        version_key, env_key = DEPLOYMENT_KEYS[schema]
+        assert ("1.4.2", "staging") == (line.get(version_key), line.get(env_key))
+
+    @pytest.mark.parametrize("schema", SCHEMA_NAMES)
+    def test_left_out_when_unset(
+        self, output: Callable[..., Output], schema: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without a version or environment anywhere, no key for them is written."""
+        monkeypatch.delenv("OTEL_RESOURCE_ATTRIBUTES", raising=False)
+        out = output(schema=schema, gcp_project=PROJECT)
+        emit("structlog", "info", "x")
+        assert set() == set(DEPLOYMENT_KEYS[schema]) & set(out.lines()[0])
+
+    def test_datadog_only_inside_a_trace(self, output: Callable[..., Output]) -> None:
+        """Like the other dd.* keys, dd.version and dd.env are written only inside a span."""
+        out = output(schema="datadog", version="1.4.2", environment="staging")
+        emit("stdlib", "info", "x")
+        assert set() == {"dd.version", "dd.env"} & set(out.lines()[0])
+
+    def test_otel_resource_attributes(
+        self, output: Callable[..., Output], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """OTEL_RESOURCE_ATTRIBUTES gives both, the older deployment.environment too."""
+        monkeypatch.setenv(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "service.name=shop,service.version=2.0%2Bbuild.7,deployment.environment=prod",
+        )
+        out = output(schema="ecs")
+        emit("stdlib", "info", "x")
+        emit("structlog", "info", "y")
+        expected = 2 * [("2.0+build.7", "prod")]
+        assert expected == [
+            (line["service.version"], line["service.environment"]) for line in out.lines()
+        ]
+
+    def test_argument_wins(
+        self, output: Callable[..., Output], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An argument wins over OTEL_RESOURCE_ATTRIBUTES, per fact."""
+        monkeypatch.setenv(
+            "OTEL_RESOURCE_ATTRIBUTES", "service.version=2.0,deployment.environment.name=prod"
+        )
+        out = output(version="3.0")
+        emit("structlog", "info", "x")
+        line = out.lines()[0]
+        assert ("3.0", "prod") == (line["service.version"], line["deployment.environment.name"])
+
+    def test_bad_value_fails_at_configure(self) -> None:
+        """An empty or non-string version raises ValueError at configure()."""
+        with pytest.raises(ValueError, match="version must be a non-empty string"):
+            tracelog.configure(version=" ", stream=io.StringIO())
+
+    def test_resource_read_at_each_line(self) -> None:
+        """The global provider's Resource, set up after configure(), is read at each line."""
+        code = """
+import logging, tracelog
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+tracelog.configure(stream="stdout", schema="otel")
+logging.getLogger("x").warning("before")
+trace.set_tracer_provider(TracerProvider(resource=Resource.create(
+    {"service.name": "shop", "service.version": "5.1", "deployment.environment.name": "prod"})))
+logging.getLogger("x").warning("stdlib")
+with trace.get_tracer("t").start_as_current_span("s"):
+    tracelog.get_logger("y").warning("structlog")
+"""
+        done = run_python(code)
+        lines = [orjson.loads(x) for x in done.stdout.splitlines()]
+        expected = [(None, None), ("5.1", "prod"), ("5.1", "prod")]
+        assert expected == [
+            (line.get("service.version"), line.get("deployment.environment.name")) for line in lines
+        ]

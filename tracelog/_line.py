@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tracelog import render
-from tracelog.context import fallback_service
+from tracelog.context import env_deployment, fallback_service, resource_deployment
 from tracelog.schemas import ExcInfo, Schema, describe_exception, get_schema
 
 if TYPE_CHECKING:
@@ -50,10 +50,16 @@ class LineEncoder:
         redact: True (default rules), False, or a :class:`~tracelog.redact.Redactor`.
     """
 
-    __slots__ = ("_fallback", "_head", "redactor", "schema", "service")
+    __slots__ = ("_deploy", "_env_deploy", "_fallback", "_head", "redactor", "schema", "service")
 
     def __init__(
-        self, schema: str | Schema | None = None, service: str | None = None, redact: object = True
+        self,
+        schema: str | Schema | None = None,
+        service: str | None = None,
+        redact: object = True,
+        *,
+        version: str | None = None,
+        environment: str | None = None,
     ) -> None:
         self.schema = get_schema(schema)
         self._head = self.schema.head_writer()
@@ -62,6 +68,13 @@ class LineEncoder:
         self.service = service
         self.redactor = resolve_redactor(redact)
         self._fallback = fallback_service()
+        for name, value in (("version", version), ("environment", environment)):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        # Service version and environment: these arguments, else the Resource at each
+        # line, else OTEL_RESOURCE_ATTRIBUTES as it was at construction.
+        self._deploy = (version, environment)
+        self._env_deploy = env_deployment()
 
     @classmethod
     def from_options(
@@ -151,6 +164,13 @@ class LineEncoder:
             self.service or resource_service or self._fallback,
             ctx,
         )
+        version, environment = self._deploy
+        if version is None or environment is None:
+            found = resource_deployment()
+            version = version or found[0] or self._env_deploy[0]
+            environment = environment or found[1] or self._env_deploy[1]
+        if version or environment:
+            schema.add_deployment(line, version, environment)
         if site:
             for key, value in site.items():
                 line.setdefault(key, render.coerce(value))

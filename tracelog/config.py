@@ -178,6 +178,8 @@ def configure(
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
     callsite: bool | None = None,
+    version: str | None = None,
+    environment: str | None = None,
 ) -> None:
     """Send stdlib logging and structlog through tracelog: one JSON line per call.
 
@@ -219,6 +221,10 @@ def configure(
         datadog_full_trace_id: write Datadog's trace id as 128-bit hex.
         callsite: add the call's module, function and line to every line, named per
             layout (``TRACELOG_CALLSITE``, default false).
+        version, environment: the service version and deployment environment; default:
+            the Resource's ``service.version`` and ``deployment.environment.name`` (or
+            ``deployment.environment``) at each line, then ``OTEL_RESOURCE_ATTRIBUTES``.
+            Written per layout only where set.
 
     Raises:
         ValueError: for an unknown schema, level or stream, naming the valid choices.
@@ -283,9 +289,11 @@ def configure(
     gate = min(levelno, logging.DEBUG) if buffer_debug else levelno
     out = _stream(stream)
     encoder = (
-        _console_encoder(service, redact, out)
+        _console_encoder(service, redact, out, version, environment)
         if console
-        else LineEncoder(schema_obj, service=service, redact=redact)
+        else LineEncoder(
+            schema_obj, service=service, redact=redact, version=version, environment=environment
+        )
     )
     bridges = _bridges(
         span_events,
@@ -331,10 +339,18 @@ def _is_console(schema: object) -> bool:
     return False
 
 
-def _console_encoder(service: str | None, redact: object, out: IO[Any]) -> LineEncoder:
+def _console_encoder(
+    service: str | None,
+    redact: object,
+    out: IO[Any],
+    version: str | None,
+    environment: str | None,
+) -> LineEncoder:
     from tracelog.console import ConsoleEncoder  # noqa: PLC0415 - only for schema="console"
 
-    return ConsoleEncoder(service=service, redact=redact, stream=out)
+    return ConsoleEncoder(
+        service=service, redact=redact, stream=out, version=version, environment=environment
+    )
 
 
 def _bridges(

@@ -132,8 +132,12 @@ class ConsoleEncoder(LineEncoder):
         *,
         color: bool | None = None,
         stream: IO[Any] | None = None,
+        version: str | None = None,
+        environment: str | None = None,
     ) -> None:
-        super().__init__(DEFAULT, service=service, redact=redact)
+        super().__init__(
+            DEFAULT, service=service, redact=redact, version=version, environment=environment
+        )
         self.colors = Colors(color_for(stream) if color is None else bool(color))
 
     def encode(

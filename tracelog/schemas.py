@@ -305,6 +305,13 @@ class Schema:
         keys = self.RECORD_KEYS
         return {keys.get(name, name): value for name, value in values.items()}
 
+    def add_deployment(self, line: dict[str, Any], version: str | None, env: str | None) -> None:
+        """Write the service version and deployment environment (OTel's semantic names)."""
+        if version:
+            line.setdefault("service.version", version)
+        if env:
+            line.setdefault("deployment.environment.name", env)
+
     # -- reading --------------------------------------------------------------------
 
     def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
@@ -419,6 +426,12 @@ class EcsSchema(Schema):
     def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
         line["trace.id"] = ctx.trace_id
         line["span.id"] = ctx.span_id
+
+    def add_deployment(self, line: dict[str, Any], version: str | None, env: str | None) -> None:
+        if version:
+            line.setdefault("service.version", version)
+        if env:
+            line.setdefault("service.environment", env)
 
     def add_exception(self, line: dict[str, Any], type_: str, message: str, stack: str) -> None:
         line["error.type"] = type_
@@ -542,6 +555,14 @@ class DatadogSchema(Schema):
             line["dd.env"] = self.env
         if self.version:
             line["dd.version"] = self.version
+
+    def add_deployment(self, line: dict[str, Any], version: str | None, env: str | None) -> None:
+        # Like the other dd.* keys, only on a line inside a trace; DD_ENV/DD_VERSION win.
+        if "dd.trace_id" in line:
+            if version:
+                line.setdefault("dd.version", version)
+            if env:
+                line.setdefault("dd.env", env)
 
     def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
         value = line.get(self.trace_id_key)
