@@ -50,7 +50,17 @@ class LineEncoder:
         redact: True (default rules), False, or a :class:`~tracelog.redact.Redactor`.
     """
 
-    __slots__ = ("_deploy", "_env_deploy", "_fallback", "_head", "redactor", "schema", "service")
+    __slots__ = (
+        "_args_deploy",
+        "_deploy",
+        "_env_deploy",
+        "_fallback",
+        "_head",
+        "_last_deploy",
+        "redactor",
+        "schema",
+        "service",
+    )
 
     def __init__(
         self,
@@ -73,8 +83,21 @@ class LineEncoder:
                 raise ValueError(f"{name} must be a non-empty string, not {value!r}")
         # Service version and environment: these arguments, else the Resource at each
         # line, else OTEL_RESOURCE_ATTRIBUTES as it was at construction.
-        self._deploy = (version, environment)
+        self._args_deploy = (version, environment)
         self._env_deploy = env_deployment()
+        both = version is not None and environment is not None
+        self._deploy: tuple[str | None, str | None] | None = self._args_deploy if both else None
+        self._last_deploy: tuple[object, tuple[str | None, str | None] | None] = (None, None)
+
+    def _merge_deploy(
+        self, found: tuple[str | None, str | None]
+    ) -> tuple[str | None, str | None] | None:
+        """Per fact: the argument, else the Resource's, else the environment variable's."""
+        merged = tuple(
+            arg or res or env
+            for arg, res, env in zip(self._args_deploy, found, self._env_deploy, strict=True)
+        )
+        return (merged[0], merged[1]) if merged[0] or merged[1] else None
 
     @classmethod
     def from_options(
@@ -164,13 +187,18 @@ class LineEncoder:
             self.service or resource_service or self._fallback,
             ctx,
         )
-        version, environment = self._deploy
-        if version is None or environment is None:
+        deploy = self._deploy
+        if deploy is None:
+            # The Resource's pair is one cached tuple per provider: merged once per change.
             found = resource_deployment()
-            version = version or found[0] or self._env_deploy[0]
-            environment = environment or found[1] or self._env_deploy[1]
-        if version or environment:
-            schema.add_deployment(line, version, environment)
+            last = self._last_deploy
+            if last[0] is found:
+                deploy = last[1]
+            else:
+                deploy = self._merge_deploy(found)
+                self._last_deploy = (found, deploy)
+        if deploy is not None:
+            schema.add_deployment(line, deploy[0], deploy[1])
         if site:
             for key, value in site.items():
                 line.setdefault(key, render.coerce(value))

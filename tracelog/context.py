@@ -314,7 +314,8 @@ def resource_deployment() -> tuple[str | None, str | None]:
     """(``service.version``, ``deployment.environment.name``) of the global tracer
     provider's Resource (the older ``deployment.environment`` too), read at call time."""
     global _last_deployment  # noqa: PLW0603 - a one-entry cache
-    provider = getattr(trace, "_TRACER_PROVIDER", None)
+    # The module global, as _service_of reads it: no env lookup per line.
+    provider = trace._TRACER_PROVIDER
     cached = _last_deployment
     if cached[0] is provider:
         return cached[1]

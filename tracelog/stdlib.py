@@ -68,19 +68,27 @@ RESERVED_ATTRS: frozenset[str] = (
 _PLAIN_RECORD_SIZE = len(_BLANK)
 
 
+_registry: list[Any] = [None]
+
+
 def bound_contextvars() -> dict[str, Any] | None:
     """The values bound with ``structlog.contextvars`` in the current context, or None.
 
     Costs one dict read while structlog is not loaded or nothing was ever bound.
     """
-    module = sys.modules.get("structlog.contextvars")
-    if module is None:
-        return None
-    registry = getattr(module, "_CONTEXT_VARS", None)
-    if registry is not None and not registry:
+    registry = _registry[0]
+    if registry is None:
+        module = sys.modules.get("structlog.contextvars")
+        if module is None:
+            return None
+        # structlog's registry of every contextvar bind_contextvars() made (mutated in
+        # place); without it (another structlog), always ask.
+        registry = getattr(module, "_CONTEXT_VARS", None)
+        registry = _registry[0] = {None: None} if registry is None else registry
+    if not registry:
         return None
     try:
-        values: dict[str, Any] = module.get_contextvars()
+        values: dict[str, Any] = sys.modules["structlog.contextvars"].get_contextvars()
     except Exception:  # another structlog: the line matters more than these fields
         return None
     return values or None
