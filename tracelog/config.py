@@ -160,7 +160,7 @@ def configure(
     service: str | None = None,
     schema: str | Schema | None = None,
     level: str | int | None = None,
-    stream: IO[Any] | str | None = None,
+    stream: IO[Any] | str | os.PathLike[str] | None = None,
     span_events: bool | None = None,
     redact: bool | Redactor | None = None,
     *,
