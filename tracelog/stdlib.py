@@ -202,7 +202,8 @@ def record_parts(
     # (a handler without a filter runs on the caller's thread).
     bound = attrs.get(CONTEXTVARS_ATTR, _UNSET)
     if bound is _UNSET:
-        bound = bound_contextvars()
+        registry = _registry[0]  # inline: nothing ever bound is the usual case
+        bound = None if registry is not None and not registry else bound_contextvars()
     if bound:
         fields = (
             {**fields, **{k: v for k, v in bound.items() if k not in fields}}
