@@ -18,6 +18,7 @@ import pytest
 
 import tracelog
 from tests.conftest import Output, emit
+from tests.test_lines import HOSTILE
 from tracelog.cli import main
 from tracelog.cli.pretty import _Followed, pretty_bytes
 from tracelog.cli.term import Colors
@@ -157,6 +158,18 @@ class TestConsoleLayout:
             os.close(primary)
             os.close(secondary)
         assert b"\x1b[33mWARNING" in data
+
+    @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
+    def test_hostile_values_make_one_safe_line(
+        self, output: Callable[..., Output], framework: str
+    ) -> None:
+        """NaN, bytes, surrogates, bad reprs, 1 MB strings, escapes: one line, no control bytes."""
+        out = output(schema="console")
+        emit(framework, "info", "hostile \u2028 \x1b[2J", **HOSTILE)
+        text = out.buffer.getvalue()
+        controls = {c for c in text if (ord(c) < 0x20 and c != "\n") or c in "\x7f\u2028\u2029"}
+        expected = (1, set(), "hostile \\u2028 \\x1b[2J")
+        assert expected == (text.count("\n"), controls, parse(text.rstrip("\n"))["message"])
 
 
 class TestSameRendering:
