@@ -142,6 +142,17 @@ class TestLevels:
         tracelog.get_logger().error("kept")
         assert ["kept"] == [line["message"] for line in out.lines()]
 
+    def test_before_configure_the_root_default_applies(self) -> None:
+        """Unconfigured, a structlog logger writes WARNING and drops INFO, like stdlib."""
+        done = run_python(
+            """
+            import tracelog
+            tracelog.get_logger("x").warning("kept")
+            tracelog.get_logger("x").info("dropped")
+            """
+        )
+        assert ["kept"] == [orjson.loads(x)["message"] for x in done.stderr.splitlines()]
+
     @pytest.mark.parametrize("framework", ["stdlib", "structlog"])
     def test_parity_with_emit(self, output: Callable[..., Output], framework: str) -> None:
         """The shared emit helper's logger 'app' obeys setLevel in each framework."""
