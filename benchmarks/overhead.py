@@ -239,6 +239,31 @@ def ecs_logging_structlog() -> Case | None:
     return lambda: log.info("order placed", order_id="A-1001")
 
 
+class _Bare:
+    def debug(self, event: object = None, *args: object, **kw: object) -> None:
+        """A method that does nothing: the floor of any disabled log call."""
+
+
+def level_cases() -> dict[str, Case]:
+    """Disabled calls: by configure()'s level and by a stdlib logger's own setLevel."""
+    bare = _Bare()
+    logging.getLogger("bench.quiet").setLevel(logging.WARNING)
+    quiet = tracelog.get_logger("bench.quiet")
+    return {
+        "bare method call": lambda: bare.debug("order placed", order_id="A-1001"),
+        "structlog info, stdlib setLevel(WARNING)": lambda: quiet.info(
+            "order placed", order_id="A-1001"
+        ),
+    }
+
+
+def print_level_ratios(result: dict[str, float]) -> None:
+    """The disabled-level budget: at most 1.5x a bare method call."""
+    bare = result["bare method call"]
+    for name in ("tracelog structlog, disabled level", "structlog info, stdlib setLevel(WARNING)"):
+        print(f"budget: {name} <= 1.5x bare method call: {result[name] / bare:.2f}x")
+
+
 def measure(
     cases: dict[str, Case], rounds: int, calls: int, clock: Callable[[], int] = time.perf_counter_ns
 ) -> dict[str, float]:
@@ -285,6 +310,7 @@ def main() -> int:
             "OTel logs bridge (SDK LoggingHandler)": otel_logs_bridge,
         }
         cases = {name: case for name, build in builders.items() if (case := build()) is not None}
+        cases.update(level_cases())
         for fn in cases.values():  # warm caches
             if isinstance(fn, Scoped):
                 fn.enter()
@@ -315,6 +341,7 @@ def main() -> int:
     print(
         f"budget: disabled level <= 150 ns: {result['tracelog structlog, disabled level']:.0f} ns"
     )
+    print_level_ratios(result)
     return 0
 
 

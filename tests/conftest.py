@@ -27,6 +27,7 @@ SLOW_MODULES = frozenset(
         "test_w3c_suite",
         "test_receiver",
         "test_instrument",
+        "test_snippets",
     }
 )
 

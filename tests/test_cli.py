@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from tests.cli_support import run_cli
 from tracelog import _render as render
 from tracelog._context import TraceContext
+from tracelog._term import Colors, escape, format_ms, use_color
 from tracelog.cli import main
 from tracelog.cli.ids import IdError, TraceQuery, parse_span_id, parse_trace_id
 from tracelog.cli.links import TemplateError, TraceUrl
 from tracelog.cli.scan import InputError, Matcher, Tally, _finder, scan
 from tracelog.cli.show import SpanNode, Trace, build_trace
-from tracelog.cli.term import Colors, escape, format_ms, use_color
 from tracelog.schemas import (
     SCHEMA_NAMES,
     SPAN_RECORD,
@@ -399,8 +399,8 @@ class TestSparseLines:
 
     def test_pretty_line_falls_back_to_raw_time(self) -> None:
         """A time that is no ISO-8601 with a zone is shown as written, escaped."""
+        from tracelog._term import LogView
         from tracelog.cli.grep import pretty_line
-        from tracelog.cli.term import LogView
 
         view = LogView.of({"timestamp": "yesterday\x1b", "message": "m"}, get_schema("default"))
         assert pretty_line(view, Colors(enabled=False)).startswith("yesterday\\x1b  ")

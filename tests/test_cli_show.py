@@ -22,10 +22,10 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 import tracelog
 from tests.cli_support import Corpus, hex_ids, run_cli, write_corpus
 from tracelog import _render as render
+from tracelog._term import Colors
 from tracelog.cli import show
 from tracelog.cli.ids import parse_trace_id
 from tracelog.cli.show import build_trace, render_text
-from tracelog.cli.term import Colors
 from tracelog.export import JsonLinesSpanExporter
 from tracelog.schemas import SPAN_RECORD, datadog_trace_id, xray_trace_id
 from tracelog.testing import SpanRecorder

@@ -178,9 +178,7 @@ class TestFormatterOptions:
     @pytest.mark.parametrize(
         "option",
         [
-            {"rename_fields": {"levelname": "lvl"}},
             {"json_indent": 2},
-            {"timestamp": True},
             {"prefix": "x"},
         ],
     )

@@ -27,8 +27,10 @@ __all__ = [
     "SPAN_KEY",
     "ProxyLoggerProvider",
     "context_reader",
+    "django_response_closers",
     "fastapi_traces_itself",
     "global_tracer_provider",
+    "logger_level_cache",
     "logging_lock",
     "span_dropped_events",
     "span_event_limit",
@@ -116,6 +118,30 @@ def structlog_context_vars() -> dict[str, Any] | None:
         FALLBACKS.append("structlog.contextvars._CONTEXT_VARS")
         return None
     return found
+
+
+def django_response_closers(response: Any) -> list[Any] | None:
+    """The callables a Django ``HttpResponse`` runs on ``close()`` (its ``_resource_closers``).
+
+    Django's own hook for "the server is done with this response"; None where the
+    response has none (then the caller ends the request's context at once).
+    """
+    closers = getattr(response, "_resource_closers", None)
+    return closers if isinstance(closers, list) else None
+
+
+def logger_level_cache(logger: logging.Logger) -> dict[int, bool]:
+    """stdlib's per-logger ``isEnabledFor`` cache (``Logger._cache``), read directly.
+
+    ``isEnabledFor()`` fills it; ``setLevel`` and ``logging.disable`` clear it, so a hit
+    is the current answer for one dict read. Without it (another logging), an empty
+    dict that is never filled sends every call to ``isEnabledFor()``.
+    """
+    cache = getattr(logger, "_cache", None)
+    if type(cache) is dict:
+        return cache
+    FALLBACKS.append("logging.Logger._cache")  # pragma: no cover
+    return {}  # pragma: no cover
 
 
 @contextlib.contextmanager

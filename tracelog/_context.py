@@ -16,6 +16,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from opentelemetry import context as _otel_context
 from opentelemetry import trace
@@ -284,6 +285,54 @@ def _service_of(resource: Any) -> str | None:
     name = _resource_service(getattr(provider, "resource", None))
     _last_provider = (provider, name)
     return name
+
+
+# (provider, (service.version, deployment environment)) of the last lookup.
+_last_deployment: tuple[object, tuple[str | None, str | None]] = (object(), (None, None))
+_NO_DEPLOYMENT: tuple[str | None, str | None] = (None, None)
+
+
+def _text_attribute(attributes: Any, *keys: str) -> str | None:
+    for key in keys:
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def resource_deployment() -> tuple[str | None, str | None]:
+    """(``service.version``, ``deployment.environment.name``) of the global tracer
+    provider's Resource (the older ``deployment.environment`` too), read at call time."""
+    global _last_deployment  # noqa: PLW0603 - a one-entry cache
+    # The module global, as _service_of reads it: no env lookup per line.
+    provider = trace._TRACER_PROVIDER
+    cached = _last_deployment
+    if cached[0] is provider:
+        return cached[1]
+    found = _NO_DEPLOYMENT
+    try:
+        attributes = provider.resource.attributes  # type: ignore[union-attr]
+        found = (
+            _text_attribute(attributes, "service.version"),
+            _text_attribute(attributes, "deployment.environment.name", "deployment.environment"),
+        )
+    except Exception:  # no SDK provider (yet): nothing to read
+        found = _NO_DEPLOYMENT
+    _last_deployment = (provider, found)
+    return found
+
+
+def env_deployment() -> tuple[str | None, str | None]:
+    """The same two facts from ``OTEL_RESOURCE_ATTRIBUTES`` (``k=v,k2=v2``, %-encoded)."""
+    found: dict[str, str] = {}
+    for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
+        key, sep, value = item.partition("=")
+        if sep and value.strip():
+            found[unquote(key.strip())] = unquote(value.strip())
+    return (
+        _text_attribute(found, "service.version"),
+        _text_attribute(found, "deployment.environment.name", "deployment.environment"),
+    )
 
 
 def fallback_service() -> str:

@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tracelog import _render as render
-from tracelog._context import escaped_context, fallback_service
+from tracelog._context import (
+    env_deployment,
+    escaped_context,
+    fallback_service,
+    resource_deployment,
+)
 from tracelog._event import Scrubber, resolve_redactor
 from tracelog.schemas import ExcInfo, Schema, get_schema
 
@@ -31,10 +36,27 @@ class LineEncoder:
         redact: True (default rules), False, or a :class:`~tracelog.redact.Redactor`.
     """
 
-    __slots__ = ("_fallback", "_head", "redactor", "schema", "scrubber", "service")
+    __slots__ = (
+        "_args_deploy",
+        "_deploy",
+        "_env_deploy",
+        "_fallback",
+        "_head",
+        "_last_deploy",
+        "redactor",
+        "schema",
+        "scrubber",
+        "service",
+    )
 
     def __init__(
-        self, schema: str | Schema | None = None, service: str | None = None, redact: object = True
+        self,
+        schema: str | Schema | None = None,
+        service: str | None = None,
+        redact: object = True,
+        *,
+        version: str | None = None,
+        environment: str | None = None,
     ) -> None:
         self.schema = get_schema(schema)
         self._head = self.schema.head_writer()
@@ -44,6 +66,26 @@ class LineEncoder:
         self.redactor: Redactor | None = resolve_redactor(redact)
         self.scrubber = Scrubber(self.redactor)
         self._fallback = fallback_service()
+        for name, value in (("version", version), ("environment", environment)):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValueError(f"{name} must be a non-empty string, not {value!r}")
+        # Service version and environment: these arguments, else the Resource at each
+        # line, else OTEL_RESOURCE_ATTRIBUTES as it was at construction.
+        self._args_deploy = (version, environment)
+        self._env_deploy = env_deployment()
+        both = version is not None and environment is not None
+        self._deploy: tuple[str | None, str | None] | None = self._args_deploy if both else None
+        self._last_deploy: tuple[object, tuple[str | None, str | None] | None] = (None, None)
+
+    def _merge_deploy(
+        self, found: tuple[str | None, str | None]
+    ) -> tuple[str | None, str | None] | None:
+        """Per fact: the argument, else the Resource's, else the environment variable's."""
+        merged = tuple(
+            arg or res or env
+            for arg, res, env in zip(self._args_deploy, found, self._env_deploy, strict=True)
+        )
+        return (merged[0], merged[1]) if merged[0] or merged[1] else None
 
     @classmethod
     def from_options(
@@ -75,12 +117,22 @@ class LineEncoder:
         resource_service: str | None,
         fields: Mapping[str, Any] | None,
         exc_info: ExcInfo | None = None,
+        site: Mapping[str, Any] | None = None,
     ) -> bytes:
         """Build and render the line."""
         try:
             return render.dumps(
                 self.build(
-                    ts, levelno, levelname, logger, message, ctx, resource_service, fields, exc_info
+                    ts,
+                    levelno,
+                    levelname,
+                    logger,
+                    message,
+                    ctx,
+                    resource_service,
+                    fields,
+                    exc_info,
+                    site,
                 )
             )
         except Exception as exc:  # pragma: no cover - build() guards its own inputs
@@ -97,9 +149,16 @@ class LineEncoder:
         resource_service: str | None,
         fields: Mapping[str, Any] | None,
         exc_info: ExcInfo | None = None,
+        site: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The line as a dict, in the schema's key order."""
+        """The line as a dict, in the schema's key order.
+
+        *site* holds fields the layout already named (call site, format-string record
+        fields): written after the trace fields, before the user's, which cannot
+        replace them.
+        """
         scrubber = self.scrubber
+        schema = self.schema
         if ctx is None and exc_info is not None:
             # A server logs a request's failure after the request's span ended: the
             # exception kept the ids of the request it escaped from.
@@ -113,6 +172,21 @@ class LineEncoder:
             self.service or resource_service or self._fallback,
             ctx,
         )
+        deploy = self._deploy
+        if deploy is None:
+            # The Resource's pair is one cached tuple per provider: merged once per change.
+            found = resource_deployment()
+            last = self._last_deploy
+            if last[0] is found:
+                deploy = last[1]
+            else:
+                deploy = self._merge_deploy(found)
+                self._last_deploy = (found, deploy)
+        if deploy is not None:
+            schema.add_deployment(line, deploy[0], deploy[1])
+        if site:
+            for key, value in site.items():
+                line.setdefault(key, render.coerce(value))
         if fields:
             scrubber.fields_into(line, fields, self.schema.reserved)
         if exc_info is not None:

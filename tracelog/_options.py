@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ENV_BUFFER_DEBUG",
+    "ENV_CALLSITE",
     "ENV_CONFIGURE",
     "ENV_FRAMEWORKS",
     "ENV_LEVEL",
@@ -50,6 +51,7 @@ ENV_QUEUE = "TRACELOG_QUEUE"
 ENV_SAMPLE = "TRACELOG_SAMPLE"
 ENV_BUFFER_DEBUG = "TRACELOG_BUFFER_DEBUG"
 ENV_FRAMEWORKS = "TRACELOG_FRAMEWORKS"
+ENV_CALLSITE = "TRACELOG_CALLSITE"
 ENV_CONFIGURE = "TRACELOG_CONFIGURE"
 ENV_TRACE_URL = "TRACELOG_TRACE_URL"
 
@@ -135,6 +137,7 @@ OPTIONS: dict[str, Option] = {
         Option("sample", ENV_SAMPLE, default=None, parse=_passthrough),
         Option("buffer_debug", ENV_BUFFER_DEBUG, default=False, parse=parse_bool),
         Option("frameworks", ENV_FRAMEWORKS, default=True, parse=parse_bool),
+        Option("callsite", ENV_CALLSITE, default=False, parse=parse_bool),
         Option("bridge_level", None, default="INFO", parse=_level),
         Option("datadog_full_trace_id", None, default=False, parse=parse_bool),
         Option("queue_size", None, default=10_000, parse=positive_int),

@@ -45,6 +45,7 @@ class State:
         queue: queue mode's handler, or None.
         bridges: the (stdlib, structlog) bridges, or None where nothing is bridged.
         level: the minimum level.
+        callsite: whether lines carry the call's module, function and line.
     """
 
     handler: JsonStreamHandler | None
@@ -56,6 +57,7 @@ class State:
     queue: TracelogQueueHandler | None
     bridges: tuple[Bridge | None, Bridge | None]
     level: int
+    callsite: bool = False
 
 
 UNCONFIGURED = State(None, None, None, None, None, None, None, (None, None), 20)

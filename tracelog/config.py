@@ -7,6 +7,7 @@ schema, level, structlog chain); it is never a silent no-op like ``basicConfig``
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import threading
@@ -20,10 +21,13 @@ from tracelog._line import LineEncoder
 from tracelog._options import resolve
 from tracelog._queue import DEFAULT_QUEUE_SIZE, TracelogQueueHandler
 from tracelog._sampling import LogSampler, SamplingStats, check_settings
+from tracelog._watched import WatchedLineSink, is_path, open_log_file
 from tracelog.schemas import SCHEMA_NAMES, Schema, gcp, get_schema
 from tracelog.stdlib import JsonFormatter, JsonStreamHandler, TraceSamplingFilter
 
 if TYPE_CHECKING:
+    import os
+
     from opentelemetry._logs import LoggerProvider
 
     from tracelog.bridge import Bridge
@@ -79,13 +83,18 @@ def otel_logging_handler(logger: logging.Logger) -> logging.Handler | None:
 
 def _stream(stream: object) -> IO[Any]:
     stream = resolve("stream", stream)
+    if is_path(stream):
+        return open_log_file(stream)  # type: ignore[arg-type]
     if isinstance(stream, str):
         name = stream.lower()
         if name == "stderr":
             return sys.stderr
         if name == "stdout":
             return sys.stdout
-        raise ValueError(f"unknown stream {stream!r}; valid streams: stderr, stdout, or a file")
+        raise ValueError(
+            f"unknown stream {stream!r}; valid streams: stderr, stdout, a file object, "
+            "or a file path (with a / or a .)"
+        )
     if not callable(getattr(stream, "write", None)):
         raise TypeError(f"stream must be a writable file object, not {type(stream).__name__}")
     return stream  # type: ignore[return-value]
@@ -95,7 +104,7 @@ def configure(
     service: str | None = None,
     schema: str | Schema | None = None,
     level: str | int | None = None,
-    stream: IO[Any] | str | None = None,
+    stream: IO[Any] | str | os.PathLike[str] | None = None,
     span_events: bool | None = None,
     redact: bool | Redactor | None = None,
     *,
@@ -113,6 +122,9 @@ def configure(
     gcp_project: str | None = None,
     datadog_full_trace_id: bool = False,
     frameworks: bool | None = None,
+    callsite: bool | None = None,
+    version: str | None = None,
+    environment: str | None = None,
 ) -> None:
     """Send stdlib logging and structlog through tracelog: one JSON line per call.
 
@@ -120,10 +132,12 @@ def configure(
         service: service name; default: the Resource's ``service.name`` at each call,
             then ``OTEL_SERVICE_NAME``, then the program name.
         schema: ``default``, ``otel``, ``ecs``, ``gcp``, ``datadog`` or ``xray``
-            (``TRACELOG_SCHEMA``).
+            (``TRACELOG_SCHEMA``); ``console`` for readable development output
+            (never the default).
         level: minimum level (``TRACELOG_LEVEL``, default ``INFO``).
-        stream: a writable file object, ``"stderr"`` or ``"stdout"``
-            (``TRACELOG_STREAM``, default stderr).
+        stream: a writable file object, ``"stderr"``, ``"stdout"`` or a file path
+            (``TRACELOG_STREAM``, default stderr). A path (a ``PathLike``, or text with
+            a ``/`` or a ``.``) is appended to and reopened after log rotation.
         span_events: also record each log as an event on the current recording span
             (``TRACELOG_SPAN_EVENTS``, default false).
         redact: True (default), False, or a :class:`~tracelog.redact.Redactor`
@@ -154,6 +168,12 @@ def configure(
             werkzeug) through tracelog's handler, also when the server sets up its
             logging later (``TRACELOG_FRAMEWORKS``, default true). See the README's
             "Servers".
+        callsite: add the call's module, function and line to every line, named per
+            layout (``TRACELOG_CALLSITE``, default false).
+        version, environment: the service version and deployment environment; default:
+            the Resource's ``service.version`` and ``deployment.environment.name`` (or
+            ``deployment.environment``) at each line, then ``OTEL_RESOURCE_ATTRIBUTES``.
+            Written per layout only where set.
 
     Raises:
         ValueError: for an unknown schema, level or stream, naming the valid choices.
@@ -174,8 +194,10 @@ def configure(
         raise TypeError(
             f"logger_provider must be an OpenTelemetry LoggerProvider, not {logger_provider!r}"
         )
+    schema_arg = resolve("schema", schema)
+    console = _is_console(schema_arg)
     schema_obj = get_schema(
-        resolve("schema", schema),
+        "default" if console else schema_arg,
         gcp_project=gcp_project,
         datadog_full_trace_id=datadog_full_trace_id,
     )
@@ -187,6 +209,7 @@ def configure(
     buffer_debug = resolve("buffer_debug", buffer_debug)
     sample = resolve("sample", sample)
     frameworks = resolve("frameworks", frameworks)
+    callsite = resolve("callsite", callsite)
     sampler = None
     if sample is not None or buffer_debug:
         sampler = LogSampler(
@@ -201,11 +224,19 @@ def configure(
     # With the debug buffer on, DEBUG records must reach tracelog to be buffered.
     gate = min(levelno, DEBUG) if buffer_debug else levelno
     out = _stream(stream)
-    encoder = LineEncoder(schema_obj, service=service, redact=redact)
+    encoder = (
+        _console_encoder(service, redact, out, version, environment)
+        if console
+        else LineEncoder(
+            schema_obj, service=service, redact=redact, version=version, environment=environment
+        )
+    )
     bridges = _bridges(span_events, otel_logs, bridge_levelno, logger_provider, encoder)
     handler = TracelogHandler(out)
+    if isinstance(out, io.BufferedWriter) and out is not stream:  # a path we opened
+        handler.sink = WatchedLineSink(out.name, out)
     handler.setLevel(gate)
-    handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0]))
+    handler.setFormatter(JsonFormatter(encoder=encoder, bridge=bridges[0], callsite=callsite))
     queued = TracelogQueueHandler(handler, maxsize=queue_size) if queue else None
     front: logging.Handler = queued if queued is not None else handler
     front.setLevel(gate)
@@ -222,6 +253,7 @@ def configure(
         queue=queued,
         bridges=bridges,
         level=gate,
+        callsite=callsite,
     )
     with _lock:
         if queued is not None:
@@ -233,6 +265,34 @@ def configure(
         _replace_handler(root, front)
         (_frameworks.route if frameworks else _frameworks.unroute)()
     _close(old)
+
+
+def _is_console(schema: object) -> bool:
+    """Whether *schema* names the development layout; an unknown name fails here."""
+    if not isinstance(schema, str):
+        return False
+    name = schema.strip().lower()
+    if name == "console":
+        return True
+    if name not in SCHEMA_NAMES:
+        raise ValueError(
+            f"unknown schema {schema!r}; valid schemas: {', '.join(SCHEMA_NAMES)}, console"
+        )
+    return False
+
+
+def _console_encoder(
+    service: str | None,
+    redact: object,
+    out: IO[Any],
+    version: str | None,
+    environment: str | None,
+) -> LineEncoder:
+    from tracelog.console import ConsoleEncoder  # noqa: PLC0415 - only for schema="console"
+
+    return ConsoleEncoder(
+        service=service, redact=redact, stream=out, version=version, environment=environment
+    )
 
 
 def _bridges(

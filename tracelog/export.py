@@ -21,13 +21,15 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
 from tracelog import _render as render
 from tracelog._context import TraceContext, _resource_service
 from tracelog._event import resolve_redactor
+from tracelog._extras import requires_extra
 from tracelog._sink import LineSink
 from tracelog.schemas import SPAN_RECORD
+
+with requires_extra("tracelog.export", "sdk"):
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

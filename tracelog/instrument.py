@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-# The module starts with a file-wide `# type: ignore`, so mypy sees none of its names.
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
-
 from tracelog import config
+from tracelog._extras import requires_extra
 from tracelog._options import ENV_CONFIGURE, env_bool
 from tracelog._sink import _diagnose
+
+with requires_extra("tracelog.instrument", "instrument"):
+    # The module starts with a file-wide `# type: ignore`, so mypy sees none of its names.
+    from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+        BaseInstrumentor,
+    )
 
 if TYPE_CHECKING:
     from collections.abc import Collection

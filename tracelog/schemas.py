@@ -169,6 +169,11 @@ class Schema:
     reserved: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     TRACE_KEYS: ClassVar[tuple[str, ...]] = ("traceId", "spanId", "traceFlags")
+    # LogRecord attributes (a JsonFormatter format string's fields, configure(callsite=
+    # True)) and the keys this layout writes them under; others keep their own name.
+    RECORD_KEYS: ClassVar[Mapping[str, str]] = {}
+    # The attributes configure(callsite=True) writes: module, function and line.
+    CALLSITE: ClassVar[tuple[str, ...]] = ("module", "funcName", "lineno")
 
     def __post_init__(self) -> None:
         head = {
@@ -280,6 +285,19 @@ class Schema:
         """Write a structured exception."""
         line[self.exception_key] = {"type": type_, "message": message, "stacktrace": stack}
 
+    def record_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """LogRecord attributes (``funcName``, ``lineno``, ``process`` ...) as this layout
+        names them, e.g. ECS's ``log.origin.function`` or OTel's ``code.function.name``."""
+        keys = self.RECORD_KEYS
+        return {keys.get(name, name): value for name, value in values.items()}
+
+    def add_deployment(self, line: dict[str, Any], version: str | None, env: str | None) -> None:
+        """Write the service version and deployment environment (OTel's semantic names)."""
+        if version:
+            line.setdefault("service.version", version)
+        if env:
+            line.setdefault("deployment.environment.name", env)
+
     # -- reading --------------------------------------------------------------------
 
     def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
@@ -315,6 +333,16 @@ class OtelSchema(Schema):
     flags_key: str = "trace_flags"
 
     TRACE_KEYS: ClassVar[tuple[str, ...]] = ("trace_id", "span_id", "trace_flags")
+    # OpenTelemetry's semantic conventions (code.*, process.*, thread.*).
+    RECORD_KEYS: ClassVar[Mapping[str, str]] = {
+        "module": "code.namespace",
+        "funcName": "code.function.name",
+        "lineno": "code.line.number",
+        "pathname": "code.file.path",
+        "process": "process.pid",
+        "thread": "thread.id",
+        "threadName": "thread.name",
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +362,18 @@ class EcsSchema(Schema):
 
     TRACE_KEYS: ClassVar[tuple[str, ...]] = ("trace.id", "span.id", "transaction.id")
     ERROR_KEYS: ClassVar[tuple[str, ...]] = ("error.type", "error.message", "error.stack_trace")
+    # The ECS fields ecs-logging writes for a record's origin, process and thread.
+    RECORD_KEYS: ClassVar[Mapping[str, str]] = {
+        "filename": "log.origin.file.name",
+        "funcName": "log.origin.function",
+        "lineno": "log.origin.file.line",
+        "process": "process.pid",
+        "processName": "process.name",
+        "thread": "process.thread.id",
+        "threadName": "process.thread.name",
+    }
+    # ECS has no module field: the call site is the file, function and line.
+    CALLSITE: ClassVar[tuple[str, ...]] = ("filename", "funcName", "lineno")
 
     def __post_init__(self) -> None:
         Schema.__post_init__(self)
@@ -373,6 +413,12 @@ class EcsSchema(Schema):
         line["trace.id"] = ctx.trace_id
         line["span.id"] = ctx.span_id
 
+    def add_deployment(self, line: dict[str, Any], version: str | None, env: str | None) -> None:
+        if version:
+            line.setdefault("service.version", version)
+        if env:
+            line.setdefault("service.environment", env)
+
     def add_exception(self, line: dict[str, Any], type_: str, message: str, stack: str) -> None:
         line["error.type"] = type_
         line["error.message"] = message
@@ -406,6 +452,28 @@ class GcpSchema(Schema):
         "logging.googleapis.com/spanId",
         "logging.googleapis.com/trace_sampled",
     )
+
+    # Cloud Logging's LogEntrySourceLocation, one object: file, line (a string), function.
+    SOURCE_KEY: ClassVar[str] = "logging.googleapis.com/sourceLocation"
+    _SOURCE: ClassVar[Mapping[str, str]] = {
+        "pathname": "file",
+        "lineno": "line",
+        "funcName": "function",
+    }
+    CALLSITE: ClassVar[tuple[str, ...]] = ("pathname", "funcName", "lineno")
+
+    def record_fields(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        source: dict[str, Any] = {}
+        for name, value in values.items():
+            key = self._SOURCE.get(name)
+            if key is None:
+                out[name] = value
+            else:
+                source[key] = str(value) if key == "line" else value
+        if source:
+            out[self.SOURCE_KEY] = source
+        return out
 
     def level(self, levelno: int, levelname: str) -> str:
         return gcp_severity(levelno)
@@ -450,6 +518,11 @@ class DatadogSchema(Schema):
         "dd.env",
         "dd.version",
     )
+    # Datadog's standard logger attributes.
+    RECORD_KEYS: ClassVar[Mapping[str, str]] = {
+        "funcName": "logger.method_name",
+        "threadName": "logger.thread_name",
+    }
 
     def add_trace(self, line: dict[str, Any], ctx: TraceContext) -> None:
         # Like ddtrace's log injection: the dd.* correlation keys appear only with a trace.
@@ -462,6 +535,14 @@ class DatadogSchema(Schema):
             line["dd.env"] = self.env
         if self.version:
             line["dd.version"] = self.version
+
+    def add_deployment(self, line: dict[str, Any], version: str | None, env: str | None) -> None:
+        # Like the other dd.* keys, only on a line inside a trace; DD_ENV/DD_VERSION win.
+        if "dd.trace_id" in line:
+            if version:
+                line.setdefault("dd.version", version)
+            if env:
+                line.setdefault("dd.env", env)
 
     def read_trace_id(self, line: Mapping[str, Any]) -> str | None:
         value = line.get(self.trace_id_key)

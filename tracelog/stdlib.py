@@ -49,6 +49,12 @@ TRACE_ATTR = "tracelog_trace"
 SERVICE_ATTR = "tracelog_service"
 MESSAGE_ATTR = "tracelog_message"
 BRIDGED_ATTR = "tracelog_bridged"
+# structlog.contextvars values captured at the call, and the text-format id attributes
+# TraceContextFilter set (so the JSON line, which has the ids already, leaves them out).
+CONTEXTVARS_ATTR = "tracelog_contextvars"
+TEXT_IDS_ATTR = "tracelog_text_ids"
+TEXT_ID_KEYS = ("traceId", "spanId", "traceFlags")
+_NO_IDS = ("", "", "")
 _UNSET: Any = object()
 
 # Every attribute a plain LogRecord has, read off a blank one rather than written out by
@@ -58,9 +64,36 @@ _BLANK = vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))
 RESERVED_ATTRS: frozenset[str] = (
     frozenset(_BLANK)
     | {"message", "asctime", TRACE_ATTR, SERVICE_ATTR, MESSAGE_ATTR, BRIDGED_ATTR}
+    | {CONTEXTVARS_ATTR, TEXT_IDS_ATTR}
     | FOREIGN_TRACE_ATTRS
 )
 _PLAIN_RECORD_SIZE = len(_BLANK)
+
+
+_registry: list[Any] = [None]
+
+
+def bound_contextvars() -> dict[str, Any] | None:
+    """The values bound with ``structlog.contextvars`` in the current context, or None.
+
+    Costs one dict read while structlog is not loaded or nothing was ever bound.
+    """
+    registry = _registry[0]
+    if registry is None:
+        module = sys.modules.get("structlog.contextvars")
+        if module is None:
+            return None
+        # structlog's registry of every contextvar bind_contextvars() made (mutated in
+        # place); without it (another structlog), always ask.
+        registry = getattr(module, "_CONTEXT_VARS", None)
+        registry = _registry[0] = {None: None} if registry is None else registry
+    if not registry:
+        return None
+    try:
+        values: dict[str, Any] = sys.modules["structlog.contextvars"].get_contextvars()
+    except Exception:  # another structlog: the line matters more than these fields
+        return None
+    return values or None
 
 
 class TraceContextFilter(logging.Filter):
@@ -68,16 +101,32 @@ class TraceContextFilter(logging.Filter):
 
     Put it on a ``QueueHandler`` (or any handler that formats later or elsewhere): the
     listener thread runs in an empty context, so ids read at format time would be lost.
-    The filter never rejects a record.
+    The values bound with ``structlog.contextvars`` are captured too. The filter never
+    rejects a record.
+
+    For text formats it also sets ``record.traceId``, ``record.spanId`` and
+    ``record.traceFlags`` as strings (empty outside a span), so ``%(traceId)s`` works in
+    any ``logging.Formatter``; tracelog's JSON line does not repeat them as fields.
 
     .. versionadded:: 0.1.0
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, TRACE_ATTR, _UNSET) is _UNSET:
+        ctx = getattr(record, TRACE_ATTR, _UNSET)
+        if ctx is _UNSET:
             ctx, service = capture()
             setattr(record, TRACE_ATTR, ctx)
             setattr(record, SERVICE_ATTR, service)
+            setattr(record, CONTEXTVARS_ATTR, bound_contextvars())
+        attrs = record.__dict__
+        if TEXT_IDS_ATTR not in attrs:
+            # A user's own extra={"traceId": ...} stays as it is (and stays a field).
+            values = _NO_IDS if ctx is None else (ctx.trace_id, ctx.span_id, ctx.trace_flags)
+            written = tuple(key for key in TEXT_ID_KEYS if key not in attrs)
+            for key, value in zip(TEXT_ID_KEYS, values, strict=True):
+                if key in written:
+                    attrs[key] = value
+            attrs[TEXT_IDS_ATTR] = written
         return True
 
 
@@ -105,6 +154,7 @@ class TraceSamplingFilter(logging.Filter):
             ctx, service = capture()
             setattr(record, TRACE_ATTR, ctx)
             setattr(record, SERVICE_ATTR, service)
+            setattr(record, CONTEXTVARS_ATTR, bound_contextvars())
         sampler = self.sampler
         decision = sampler.admit(
             record.levelno, record.levelno >= ERROR or bool(record.exc_info), ctx
@@ -136,6 +186,22 @@ def record_parts(
         if len(attrs) > _PLAIN_RECORD_SIZE
         else None
     )
+    if fields is not None and TEXT_IDS_ATTR in attrs:
+        for key in attrs[TEXT_IDS_ATTR]:
+            del fields[key]
+    # structlog.contextvars values, as structlog's merge_contextvars adds them: after
+    # the record's own fields, which win. Captured by a filter at the call, else now
+    # (a handler without a filter runs on the caller's thread).
+    bound = attrs.get(CONTEXTVARS_ATTR, _UNSET)
+    if bound is _UNSET:
+        registry = _registry[0]  # inline: nothing ever bound is the usual case
+        bound = None if registry is not None and not registry else bound_contextvars()
+    if bound:
+        fields = (
+            {**fields, **{k: v for k, v in bound.items() if k not in fields}}
+            if fields
+            else dict(bound)
+        )
     if record.stack_info:
         fields = {**(fields or {}), "stack_info": record.stack_info}
     exc_info = record.exc_info
@@ -144,22 +210,18 @@ def record_parts(
     return getattr(record, MESSAGE_ATTR, None) or message_of(record), fields, exc_info
 
 
-# python-json-logger constructor options JsonFormatter takes (the rest would change the
-# layout, which tracelog's schema owns).
-_PJL_ACCEPTED = frozenset({"fmt", "datefmt", "style", "validate", "defaults", "static_fields"})
-
-
 class JsonFormatter(OrjsonFormatter):
     """One JSON line per record in a tracelog layout, with the active span's ids.
 
     Subclasses python-json-logger's orjson formatter so dictConfig users keep its
     constructor, but overrides :meth:`format`: the hot path goes straight to tracelog's
-    line builder instead of the generic merge code. Of python-json-logger's options,
-    ``static_fields`` is honoured (added to every line as fields) and ``fmt``/``datefmt``
-    /``style`` are accepted and ignored (tracelog's layout decides the keys). The options
-    that would change the layout (``rename_fields``, ``json_indent``, ``timestamp``,
-    ``prefix``, ``reserved_attrs`` ...) raise ``TypeError`` rather than being silently
-    dropped.
+    line builder instead of the generic merge code. python-json-logger's options keep
+    their meaning (see :mod:`tracelog._pjl`): the record fields a format string names
+    (``%(funcName)s``, ``%(process)d`` ...) are written under the layout's names,
+    ``defaults``, ``static_fields``, ``reserved_attrs``, ``rename_fields`` and
+    ``json_default`` are honoured. A rename of a trace or head field raises
+    ``ValueError``; options a JSON line cannot honour (``json_indent``, ``prefix`` ...)
+    raise ``TypeError``.
 
     Args:
         schema: layout name or :class:`~tracelog.schemas.Schema` (default ``"default"``).
@@ -168,6 +230,7 @@ class JsonFormatter(OrjsonFormatter):
         gcp_project: the project of the ``gcp`` layout.
         datadog_full_trace_id: 128-bit Datadog trace ids.
         static_fields: fields added to every line.
+        callsite: also write the call's module, function and line, named per layout.
 
     Raises:
         ValueError: for an unknown schema (naming the valid ones) or a bad service.
@@ -187,21 +250,14 @@ class JsonFormatter(OrjsonFormatter):
         datadog_full_trace_id: bool = False,
         encoder: LineEncoder | None = None,
         bridge: Bridge | None = None,
+        callsite: bool = False,
         **kwargs: Any,
     ) -> None:
         from tracelog._line import LineEncoder  # noqa: PLC0415
+        from tracelog._pjl import RecordFieldOptions, check_options  # noqa: PLC0415
 
-        unsupported = sorted(set(kwargs) - _PJL_ACCEPTED)
-        if unsupported:
-            raise TypeError(
-                f"JsonFormatter does not support {', '.join(unsupported)}: tracelog's layout "
-                f"decides the line's keys; supported extras: {', '.join(sorted(_PJL_ACCEPTED))}"
-            )
-        static = kwargs.get("static_fields") or {}
-        if not isinstance(static, dict) or not all(isinstance(k, str) for k in static):
-            raise TypeError("static_fields must be a dict with str keys")
+        check_options(kwargs)
         super().__init__(*args, **kwargs)
-        self._static: dict[str, Any] = dict(static)
         self.encoder = encoder or LineEncoder.from_options(
             schema,
             service=service,
@@ -212,6 +268,17 @@ class JsonFormatter(OrjsonFormatter):
         # configure(span_events=/otel_logs=) puts its bridge here, as on structlog's
         # JsonRenderer: the line and the bridge share one capture and one field read.
         self.bridge = bridge
+        options = RecordFieldOptions(
+            self.encoder.schema,
+            required=getattr(self, "_required_fields", ()),
+            callsite=bool(callsite),
+            defaults=kwargs.get("defaults"),
+            static=kwargs.get("static_fields"),
+            rename=kwargs.get("rename_fields"),
+            json_default=kwargs.get("json_default"),
+            reserved=kwargs.get("reserved_attrs"),
+        )
+        self._options = options if options.active else None
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
@@ -226,8 +293,9 @@ class JsonFormatter(OrjsonFormatter):
         else:
             service = getattr(record, SERVICE_ATTR, None)
         message, fields, exc_info = record_parts(record)
-        if self._static:
-            fields = {**self._static, **(fields or {})}
+        site = None
+        if self._options is not None:
+            fields, site = self._options.apply(record, fields)
         ctx = cast("TraceContext | None", ctx)
         line = self.encoder.encode(
             record.created,
@@ -239,6 +307,7 @@ class JsonFormatter(OrjsonFormatter):
             service,
             fields,
             exc_info,
+            site,
         )
         if self.bridge is not None and not getattr(record, BRIDGED_ATTR, False):
             self._bridge(record, message, ctx, fields, exc_info, span)
@@ -340,6 +409,7 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         record.__dict__.update(fields)
         setattr(record, TRACE_ATTR, None)
         setattr(record, SERVICE_ATTR, None)
+        setattr(record, CONTEXTVARS_ATTR, None)
         self.sink.write((formatter or JsonFormatter()).format_bytes(record))
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - stdlib name

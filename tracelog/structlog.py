@@ -17,6 +17,8 @@ context for :class:`JsonRenderer` when rendering happens later (a queue, another
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any, Unpack, cast
@@ -26,7 +28,7 @@ from structlog import contextvars as _structlog_contextvars
 
 from tracelog import _render as render
 from tracelog import _state
-from tracelog._compat import structlog_context_vars
+from tracelog._compat import logger_level_cache, structlog_context_vars
 from tracelog._context import capture, capture_span, current_context_token
 from tracelog._event import format_message
 from tracelog._levels import METHOD_LEVELS, level_name
@@ -58,6 +60,7 @@ __all__ = [
 CONTEXT_KEY = "_tracelog_trace"
 SERVICE_KEY = "_tracelog_service"
 TIME_KEY = "_tracelog_time"
+CALLSITE_KEY = "_tracelog_callsite"
 _UNSET: Any = object()
 
 
@@ -199,8 +202,12 @@ class JsonRenderer:
         exc = event_dict.pop("exc_info", None)
         exc_info = None if exc is None else _exc_info(exc)
         levelname = level_name(levelno)
+        site = event_dict.pop(CALLSITE_KEY, None)
+        if site is not None:
+            schema = self.encoder.schema
+            site = schema.record_fields({k: site[k] for k in schema.CALLSITE if k in site})
         line = self.encoder.encode(
-            ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info
+            ts, levelno, levelname, name, message, ctx, service, event_dict, exc_info, site
         )
         if bridge and self.bridge is not None:
             self.bridge.emit(ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span)
@@ -244,7 +251,9 @@ class JsonRenderer:
 
 
 # Event-dict keys that are not user fields.
-_NOT_FIELDS = frozenset({"event", "exc_info", "logger", CONTEXT_KEY, SERVICE_KEY, TIME_KEY})
+_NOT_FIELDS = frozenset(
+    {"event", "exc_info", "logger", CONTEXT_KEY, SERVICE_KEY, TIME_KEY, CALLSITE_KEY}
+)
 
 
 class _BridgeProcessor:
@@ -491,18 +500,34 @@ _ALWAYS_MERGE = _BOUND_CONTEXTVARS is None
 
 
 class BoundLogger(BoundLoggerBase):
-    """structlog's filtering bound logger, reading its level from ``tracelog.configure()``.
+    """structlog's filtering bound logger with the level of the stdlib logger of its name.
 
-    A disabled level costs one attribute read and a compare. On tracelog's own chain
-    the call goes straight to the renderer (the chain's result is the same, without
-    structlog's generic processor loop); with any other chain it is an ordinary
-    structlog bound logger. Async methods (``ainfo``, ...) log on the awaiting task
+    A call is written when both ``tracelog.configure()``'s level and the effective level
+    of ``logging.getLogger(name)`` allow it, so ``setLevel`` on a module's logger and
+    ``logging.disable`` quiet both frameworks alike. A level below configure()'s costs
+    one call; a level the stdlib logger disables costs one dict read more (stdlib's own
+    ``isEnabledFor`` cache, which ``setLevel`` and ``logging.disable`` clear). On
+    tracelog's own chain the call goes straight to the renderer (the chain's result is
+    the same, without structlog's generic processor loop); with any other chain it is an
+    ordinary structlog bound logger. Async methods (``ainfo``, ...) log on the awaiting task
     itself, so they carry that task's trace ids.
 
     .. versionadded:: 0.1.0
     """
 
+    def __init__(self, logger: Any, processors: Any, context: Any) -> None:
+        super().__init__(logger, processors, context)
+        self._stdlib, self._levels = _stdlib_levels(getattr(logger, "name", None))
+
     def _emit(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
+        # stdlib's per-logger isEnabledFor cache, read directly: a hit is one dict read.
+        # isEnabledFor() fills it; Logger.setLevel and logging.disable clear it.
+        try:
+            enabled = self._levels[levelno]
+        except KeyError:
+            enabled = self._stdlib.isEnabledFor(levelno)
+        if not enabled or self._stdlib.disabled:
+            return None
         if args:
             event = format_message(event, args)
         if self._processors is not CHAIN:
@@ -530,6 +555,8 @@ class BoundLogger(BoundLoggerBase):
         if _ALWAYS_MERGE or _BOUND_CONTEXTVARS:
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
         fields["event"] = event
+        if state.callsite:
+            fields[CALLSITE_KEY] = callsite()
         name = getattr(self._logger, "name", None)
         if sampler is not None:
             _write_sampled(sampler, decision, ctx, service, name, levelno, fields)
@@ -549,10 +576,16 @@ class BoundLogger(BoundLoggerBase):
 
     # debug() and info() need no level check: while their level is disabled,
     # _apply_level() points them at _disabled (as structlog's filtering loggers do).
+    # The cache read is repeated here so that a level the stdlib logger disables returns
+    # without a second call.
     def debug(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        if self._levels.get(10) is False:
+            return None
         return self._emit("debug", 10, event, args, kw)
 
     def info(self, event: Any = None, *args: Any, **kw: Any) -> Any:
+        if self._levels.get(20) is False:
+            return None
         return self._emit("info", 20, event, args, kw)
 
     def warning(self, event: Any = None, *args: Any, **kw: Any) -> Any:
@@ -598,8 +631,40 @@ class BoundLogger(BoundLoggerBase):
         return self.critical(event, *args, **kw)
 
     def is_enabled_for(self, level: int) -> bool:
-        """Whether *level* would be written."""
-        return level >= ACTIVE.level
+        """Whether *level* would be written (configure()'s and the stdlib logger's level)."""
+        return level >= ACTIVE.level and self._stdlib.isEnabledFor(level)
+
+
+def _stdlib_levels(name: Any) -> tuple[logging.Logger, dict[int, bool]]:
+    """The stdlib logger of *name* (root for none) and its ``isEnabledFor`` cache."""
+    stdlib = logging.getLogger(name if type(name) is str else None)
+    return stdlib, logger_level_cache(stdlib)
+
+
+_SITE_NAMES: dict[str, tuple[str, str]] = {}
+
+
+def callsite() -> dict[str, Any]:
+    """Where the log call was made, as a LogRecord would say: ``module``, ``funcName``,
+    ``lineno``, ``filename``, ``pathname`` (the first frame outside this module)."""
+    frame: Any = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    if frame is None:  # pragma: no cover - there is always a caller
+        return {}
+    code = frame.f_code
+    path = code.co_filename
+    names = _SITE_NAMES.get(path)
+    if names is None:
+        filename = os.path.basename(path)  # noqa: PTH119 - as LogRecord does
+        names = _SITE_NAMES[path] = (os.path.splitext(filename)[0], filename)  # noqa: PTH122
+    return {
+        "module": names[0],
+        "funcName": code.co_name,
+        "lineno": frame.f_lineno,
+        "filename": names[1],
+        "pathname": path,
+    }
 
 
 def _disabled(self: Any, event: Any = None, *args: Any, **kw: Any) -> None:

@@ -40,7 +40,7 @@ from opentelemetry.trace import (
 )
 
 from tracelog import _state
-from tracelog._compat import fastapi_traces_itself, trace_state_unchecked
+from tracelog._compat import django_response_closers, fastapi_traces_itself, trace_state_unchecked
 from tracelog._context import (
     TraceContext,
     current_trace_context,
@@ -682,8 +682,8 @@ class DjangoMiddleware:
             detach(token)
             exchange.end()
             raise
-        closers = getattr(response, "_resource_closers", None)
-        if not isinstance(closers, list):
+        closers = django_response_closers(response)
+        if closers is None:
             detach(token)
             exchange.end()
             return response

@@ -186,7 +186,31 @@ def build_parser() -> _Parser:
         default=None,
         help="link to the trace in a tracing UI (default: $TRACELOG_TRACE_URL)",
     )
-    parser.commands = {"grep": grep, "show": show}
+    pretty = commands.add_parser(
+        "pretty",
+        help="print JSON log lines of any layout as readable console lines",
+        description=(
+            "Print JSON log lines (any tracelog layout) as readable lines: time, level, "
+            "logger, message, key=value fields, short trace and span ids, tracebacks. "
+            "A line that is not JSON is printed as it is."
+        ),
+        epilog="examples:\n  python app.py 2>&1 | tracelog pretty\n  tracelog pretty -f app.log",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pretty.add_argument(
+        "files", metavar="FILE", nargs="*", default=[], help="plain or gzip files; none: stdin"
+    )
+    pretty.add_argument(
+        "-f", "--follow", action="store_true", help="keep reading files as they grow (tail -f)"
+    )
+    pretty.add_argument(
+        "--color",
+        "--colour",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour: always, never, or auto (a terminal; NO_COLOR off, FORCE_COLOR on)",
+    )
+    parser.commands = {"grep": grep, "show": show, "pretty": pretty}
     return parser
 
 
@@ -206,6 +230,10 @@ def _run(argv: list[str]) -> int:
     if args.command is None:
         parser.print_usage(sys.stderr)
         return 2
+    if args.command == "pretty":
+        from tracelog.cli import pretty  # noqa: PLC0415
+
+        return pretty.run(args)
     command = f"tracelog {args.command}"
     try:
         query = parse_trace_id(args.id, args.id_format)
@@ -252,7 +280,7 @@ def _run(argv: list[str]) -> int:
 
 
 def _usage(command: str, message: str) -> int:
-    from tracelog.cli.term import escape  # noqa: PLC0415
+    from tracelog._term import escape  # noqa: PLC0415
 
     sys.stderr.write(f"{command}: {escape(message)}\n")
     return 2

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from tracelog.cli.scan import StopScan
-from tracelog.cli.term import (
+from tracelog._term import (
     Colors,
     LogView,
     escape,
@@ -16,6 +15,7 @@ from tracelog.cli.term import (
     short_time,
     use_color,
 )
+from tracelog.cli.scan import StopScan
 from tracelog.schemas import SPAN_RECORD
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tracelog.cli.term import MAX_INDENT, escape, format_ms, format_value
+from tracelog._term import MAX_INDENT, escape, format_ms, format_value
 
 if TYPE_CHECKING:
     from tracelog.cli.links import TraceUrl

@@ -6,6 +6,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tracelog._term import escape
 from tracelog.cli.scan import (
     SPLIT_MIN,
     InputError,
@@ -15,7 +16,6 @@ from tracelog.cli.scan import (
     open_input,
     scan_file,
 )
-from tracelog.cli.term import escape
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

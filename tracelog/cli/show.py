@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tracelog.cli.term import (
+from tracelog._term import (
     MAX_INDENT,
     Colors,
     LogView,
