@@ -58,7 +58,7 @@ quickstart: $(VENV)/.demo-installed
 # that one run's JSON (benchmarks/readme.py).
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/rows.py --json benchmarks/results.json
-	$(BIN)/python benchmarks/readme.py benchmarks/results.json README.md
+	$(BIN)/python benchmarks/readme.py benchmarks/results.json docs/performance.md
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .pytest_cache .ruff_cache site dist

@@ -1,9 +1,9 @@
-"""Write the README's benchmark tables from one ``benchmarks/rows.py --json`` run.
+"""Write the benchmark tables of docs/performance.md from one ``benchmarks/rows.py --json`` run.
 
-    .venv/bin/python benchmarks/readme.py benchmarks/results.json [README.md]
+    .venv/bin/python benchmarks/readme.py benchmarks/results.json [docs/performance.md]
 
 Replaces what lies between the ``<!-- bench:begin -->`` and ``<!-- bench:end -->``
-markers, so the numbers the README shows are always one run's, never copied by hand.
+markers, so the numbers the docs show are always one run's, never copied by hand.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def section(run: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path)
-    parser.add_argument("readme", type=Path, nargs="?", default=Path("README.md"))
+    parser.add_argument("readme", type=Path, nargs="?", default=Path("docs/performance.md"))
     args = parser.parse_args()
     run = json.loads(args.results.read_text())
     text = args.readme.read_text()
