@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import os
 import subprocess
 import sys
@@ -195,3 +196,45 @@ class TestImportSideEffects:
         from tracelog import web
 
         assert web.inject_headers is tracelog.inject_headers
+
+
+PUBLIC_MODULES = [
+    "tracelog.config",
+    "tracelog.stdlib",
+    "tracelog.structlog",
+    "tracelog.web",
+    "tracelog.export",
+    "tracelog.testing",
+    "tracelog.redact",
+    "tracelog.schemas",
+    "tracelog.bridge",
+    "tracelog.instrument",
+    "tracelog.console",
+    "tracelog.cli",
+    "tracelog.cli.grep",
+    "tracelog.cli.show",
+    "tracelog.cli.html",
+    "tracelog.cli.ids",
+    "tracelog.cli.inputs",
+    "tracelog.cli.links",
+    "tracelog.cli.scan",
+    "tracelog.cli.pretty",
+]
+
+
+class TestPublicNames:
+    @pytest.mark.parametrize("name", PUBLIC_MODULES)
+    def test_every_public_looking_name_is_exported(self, name: str) -> None:
+        """A public module's own names without an underscore are all in its __all__."""
+        module = importlib.import_module(name)
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        defined = set()
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                defined.add(node.name)
+            elif isinstance(node, ast.Assign):
+                defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                defined.add(node.target.id)
+        public = {n for n in defined if not n.startswith("_")}
+        assert set() == public - set(module.__all__)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from tracelog.redact import Redactor
     from tracelog.structlog import BoundLogger
 
-__all__ = ["SCHEMA_NAMES", "configure", "get_logger", "shutdown", "stats"]
+__all__ = ["SCHEMA_NAMES", "TracelogHandler", "configure", "get_logger", "shutdown", "stats"]
 
 _lock = threading.RLock()
 
@@ -68,7 +68,7 @@ def stats() -> dict[str, int]:
     return counts
 
 
-def otel_logging_handler(logger: logging.Logger) -> logging.Handler | None:
+def _otel_logging_handler(logger: logging.Logger) -> logging.Handler | None:
     """OpenTelemetry's own ``LoggingHandler`` on *logger*, if one is there.
 
     Matched by class name and module (the SDK's, or the logging instrumentation's), so
@@ -320,7 +320,7 @@ def _bridges(
         )
 
     stdlib_logs = otel_logs
-    if otel_logs and otel_logging_handler(logging.getLogger()) is not None:
+    if otel_logs and _otel_logging_handler(logging.getLogger()) is not None:
         # OTel's handler already exports every stdlib record: a second LogRecord per
         # record would double them in the backend. It never sees structlog events.
         stdlib_logs = False

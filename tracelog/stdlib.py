@@ -35,6 +35,14 @@ if TYPE_CHECKING:
     from tracelog.schemas import ExcInfo, Schema
 
 __all__ = [
+    "BRIDGED_ATTR",
+    "CONTEXTVARS_ATTR",
+    "MESSAGE_ATTR",
+    "RESERVED_ATTRS",
+    "SERVICE_ATTR",
+    "TEXT_IDS_ATTR",
+    "TEXT_ID_KEYS",
+    "TRACE_ATTR",
     "BridgeHandler",
     "JsonFormatter",
     "JsonStreamHandler",
@@ -42,6 +50,9 @@ __all__ = [
     "SpanEventHandler",
     "TraceContextFilter",
     "TraceSamplingFilter",
+    "bound_contextvars",
+    "message_of",
+    "record_parts",
 ]
 
 # The attributes the filter (and queue mode) store what they captured at the call under.

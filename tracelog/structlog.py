@@ -46,6 +46,12 @@ if TYPE_CHECKING:
     from tracelog.bridge import OtelLogOptions, SpanEventOptions
 
 __all__ = [
+    "ACTIVE",
+    "CALLSITE_KEY",
+    "CHAIN",
+    "CONTEXT_KEY",
+    "SERVICE_KEY",
+    "TIME_KEY",
     "BoundLogger",
     "JsonRenderer",
     "OtelLogEmitter",
@@ -53,7 +59,11 @@ __all__ = [
     "SinkLoggerFactory",
     "SpanEventRecorder",
     "add_trace_context",
+    "callsite",
     "capture_trace_context",
+    "chain",
+    "get_logger",
+    "render_active",
 ]
 
 # Private event-dict keys for a context captured earlier in the chain.

@@ -141,7 +141,7 @@ def _command(
     return parser
 
 
-def build_parser() -> _Parser:
+def _build_parser() -> _Parser:
     """The ``tracelog`` argument parser."""
     parser = _Parser(
         prog="tracelog",
@@ -215,7 +215,7 @@ def build_parser() -> _Parser:
 
 
 def _run(argv: list[str]) -> int:
-    parser = build_parser()
+    parser = _build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         # Blame the subcommand, whose --help lists the options.
