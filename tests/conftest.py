@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -110,3 +111,19 @@ def emit(framework: str, method: str, message: str, **fields: Any) -> None:
 @pytest.fixture(params=FRAMEWORKS)
 def framework(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+# Both output modes: direct, and queue mode's listener thread.
+MODES = [False, True]
+
+
+@pytest.fixture(params=MODES, ids=["direct", "queue"])
+def queue_mode(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+def strict(raw: str) -> Any:
+    def bad(value: str) -> None:
+        raise ValueError(value)
+
+    return json.loads(raw, parse_constant=bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import logging.handlers
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,9 @@ import orjson
 import pytest
 
 import tracelog
+from tests.conftest import emit
 from tracelog.config import TracelogHandler
+from tracelog.testing import SpanRecorder
 
 
 def tracelog_handlers() -> list[logging.Handler]:
@@ -237,3 +240,96 @@ class TestService:
         finally:
             del os.environ["OTEL_SERVICE_NAME"]
         assert "named" == out.lines()[0]["service"]
+
+
+SHUTDOWN_APP = textwrap.dedent(
+    """
+    import atexit, logging, sys, tracelog
+    tracelog.configure(stream="stdout", queue=sys.argv[1] == "queue")
+
+    class Leaky:
+        def __del__(self):
+            logging.getLogger("del").warning("from __del__")
+            tracelog.get_logger("del").warning("structlog from __del__")
+
+    keep = Leaky()  # collected at interpreter shutdown
+    atexit.register(lambda: logging.getLogger("atexit").warning("from atexit"))
+    atexit.register(lambda: tracelog.get_logger("atexit").warning("structlog from atexit"))
+    logging.getLogger("main").warning("last line of main")
+    """
+)
+
+
+class TestShutdown:
+    @pytest.mark.parametrize("mode", ["direct", "queue"])
+    def test_logs_at_exit_and_in_del(self, mode) -> None:
+        """Lines from atexit and __del__ at shutdown are written, and nothing raises."""
+        proc = subprocess.run(
+            [sys.executable, "-c", SHUTDOWN_APP, mode],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert 0 == proc.returncode
+        assert "Traceback" not in proc.stderr
+        messages = {orjson.loads(x)["message"] for x in proc.stdout.splitlines()}
+        assert {
+            "last line of main",
+            "from atexit",
+            "structlog from atexit",
+            "from __del__",
+            "structlog from __del__",
+        } <= messages
+
+
+class TestConfigErrors:
+    @pytest.mark.parametrize(
+        ("factory", "error"),
+        [
+            (lambda: tracelog.stdlib.JsonFormatter(schema="nope"), ValueError),
+            (lambda: tracelog.stdlib.JsonFormatter(schema=5), TypeError),
+            (lambda: tracelog.stdlib.JsonFormatter(redact="on"), TypeError),
+            (lambda: tracelog.stdlib.JsonFormatter(service=""), ValueError),
+            (lambda: tracelog.stdlib.JsonFormatter(schema="gcp"), ValueError),
+            (lambda: tracelog.structlog.JsonRenderer(schema="nope"), ValueError),
+            (lambda: tracelog.structlog.JsonRenderer(redact=1), TypeError),
+            (lambda: tracelog.stdlib.JsonStreamHandler(stream=object()), TypeError),
+            (lambda: tracelog.Redactor(patterns=["["]), ValueError),
+            (lambda: tracelog.configure(queue="sometimes"), ValueError),
+            (lambda: tracelog.configure(buffer_debug="x"), ValueError),
+            (lambda: tracelog.configure(sample="half"), ValueError),
+            (lambda: tracelog.configure(stream=b"x"), TypeError),
+        ],
+    )
+    def test_setup_fails_at_once(self, factory, error) -> None:
+        """Every wrong argument fails at setup with one clear error, never at a log call."""
+        with pytest.raises(error):
+            factory()
+
+
+class TestEveryArgumentChecked:
+    @pytest.mark.parametrize(
+        ("kwargs", "error"),
+        [
+            ({"bridge_level": "LOUD"}, ValueError),
+            ({"sample_orphans": 5}, ValueError),
+            ({"buffer_lines": -1}, ValueError),
+            ({"buffer_bytes": "1k"}, TypeError),
+            ({"queue_size": -3}, ValueError),
+            ({"logger_provider": "nope"}, TypeError),
+            ({"gcp_project": "shop/prod"}, ValueError),
+            ({"datadog_full_trace_id": "maybe"}, ValueError),
+        ],
+    )
+    def test_checked_even_when_the_feature_is_off(self, kwargs, error) -> None:
+        """A bad setting fails at configure() even if its feature is not turned on."""
+        with pytest.raises(error):
+            tracelog.configure(**kwargs)
+
+    def test_datadog_flag_string(self, output) -> None:
+        """datadog_full_trace_id='false' means false (not bool('false'))."""
+        out = output(schema="datadog", datadog_full_trace_id="false")
+        with SpanRecorder().tracer.start_as_current_span("op"):
+            emit("stdlib", "info", "x")
+        assert out.lines()[0]["dd.trace_id"].isdigit()

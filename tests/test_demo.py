@@ -98,10 +98,10 @@ class TestDemo:
                 assert 220 == len(text)
             else:
                 assert "service" in json.loads(text)
-        # The waterfall README.md and docs/demo.md show is what the demo prints (masked).
+        # The waterfall docs/demo.md shows is what the demo prints (masked).
         printed = proc.stdout.split("== tracelog show ")[1].split("\n", 1)[1]
         printed = printed.split("\nHTML waterfall")[0]
         docs = [b for b in all_blocks() if b.marker == "demo"]
-        assert ["README.md", "demo.md"] == [b.path.name for b in docs]
+        assert ["demo.md"] == [b.path.name for b in docs]
         for block in docs:
             assert (block.id, masked(block.code)) == (block.id, masked(printed))

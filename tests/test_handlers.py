@@ -187,8 +187,8 @@ class TestConcurrency:
 
 class TestDictConfig:
     def test_readme_dictconfig_example(self, recorder, capsys) -> None:
-        """The README's dictConfig snippet works as written."""
-        readme = (Path(__file__).parent.parent / "README.md").read_text()
+        """The docs' dictConfig snippet (frameworks/stdlib.md) works as written."""
+        readme = (Path(__file__).parent.parent / "docs/frameworks/stdlib.md").read_text()
         snippet = readme.split("<!-- dictconfig -->")[1].split("```python")[1].split("```")[0]
         namespace: dict[str, object] = {}
         exec(snippet, namespace)  # noqa: S102 - the README's own example
@@ -298,3 +298,34 @@ class TestStdlibEdges:
         handler.handle(logging.LogRecord("x", 20, __file__, 1, "m", (), None))
         expected = "replaced" if sys.version_info >= (3, 12) else "m"
         assert expected == orjson.loads(buffer.getvalue())["message"]
+
+
+class TestFormatterOptions:
+    def test_static_fields(self) -> None:
+        """python-json-logger's static_fields are on every line."""
+        fmt = JsonFormatter(static_fields={"env": "prod"})
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        assert "prod" == orjson.loads(fmt.format(record))["env"]
+
+    @pytest.mark.parametrize(
+        "option",
+        [
+            {"json_indent": 2},
+            {"prefix": "x"},
+        ],
+    )
+    def test_layout_changing_options_fail_at_once(self, option) -> None:
+        """Options that would change the layout raise TypeError instead of being dropped."""
+        with pytest.raises(TypeError, match="does not support"):
+            JsonFormatter(**option)
+
+    def test_bad_static_fields(self) -> None:
+        """static_fields must be a str-keyed dict."""
+        with pytest.raises(TypeError, match="static_fields"):
+            JsonFormatter(static_fields=["env"])
+
+    def test_fmt_is_accepted(self) -> None:
+        """A dictConfig 'format' string is accepted (tracelog's layout decides the keys)."""
+        fmt = JsonFormatter("%(message)s %(levelname)s")
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        assert "m" == orjson.loads(fmt.format(record))["message"]

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import enum
 import logging
+import logging.handlers
 import math
 import re
 import sys
+import uuid
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -15,7 +21,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 import tracelog
-from tests.conftest import FRAMEWORKS, emit
+from tests.conftest import FRAMEWORKS, emit, strict
 from tracelog._line import LineEncoder, resolve_redactor
 from tracelog.redact import Redactor
 from tracelog.testing import SpanRecorder
@@ -321,3 +327,108 @@ class TestLineEdges:
         """An empty service name is refused."""
         with pytest.raises(ValueError, match="service"):
             LineEncoder(service=" ")
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Order:
+    id: str
+    total: Decimal
+
+
+class PydanticLike:
+    def model_dump(self) -> dict[str, Any]:
+        return {"sku": "x", "at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
+
+
+class LogsInRepr:
+    def __repr__(self) -> str:
+        logging.getLogger("inner").warning("logged from __repr__")
+        tracelog.get_logger("inner").warning("structlog from __repr__")
+        return "LogsInRepr()"
+
+
+class RaisesInStr:
+    def __str__(self) -> str:
+        raise RuntimeError("str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr")
+
+
+def _deep(n: int) -> Any:
+    value: Any = "bottom"
+    for _ in range(n):
+        value = {"d": value}
+    return value
+
+
+def _cycle() -> Any:
+    items: list[Any] = []
+    items.append({"list": items})
+    return items
+
+
+VALUES: dict[str, Any] = {
+    "nan": float("nan"),
+    "inf": float("inf"),
+    "bytes": b"\x00\xff\xfe",
+    "bytearray": bytearray(b"abc\x80"),
+    "invalid_utf8_text": b"\xc3\x28".decode("utf-8", "surrogateescape"),
+    "lone_surrogate": "\udfff",
+    "nonstr_keys": {1.5: "f", None: "n", (1,): "t", Color.RED: "e"},
+    "deep_10000": _deep(10_000),
+    "cycle": _cycle(),
+    "raises": RaisesInStr(),
+    "logs_itself": LogsInRepr(),
+    "ten_mb": "z" * 10_000_000,
+    "crlf": "a\r\nb",
+    "ansi": "\x1b[31mred\x1b[0m",
+    "u2028": "x\u2028y",
+    "nul": "a\x00b",
+    "huge_int": 2**200,
+    "datetime": dt.datetime(2026, 11, 24, 8, 5, 2, 142305, tzinfo=dt.UTC),
+    "decimal": Decimal("10.10"),
+    "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "enum": Color.RED,
+    "dataclass": Order("A-1", Decimal("9.99")),
+    "pydantic_like": PydanticLike(),
+}
+EXPECTED: dict[str, Any] = {
+    "nan": "NaN",
+    "inf": "Infinity",
+    "datetime": "2026-11-24T08:05:02.142305+00:00",
+    "decimal": "10.10",
+    "uuid": "12345678-1234-5678-1234-567812345678",
+    "enum": 1,
+    "dataclass": {"id": "A-1", "total": "9.99"},
+    "pydantic_like": {"sku": "x", "at": "2026-01-01T00:00:00+00:00"},
+    "huge_int": str(2**200),
+    "crlf": "a\r\nb",
+    "ansi": "\x1b[31mred\x1b[0m",
+    "u2028": "x\u2028y",
+    "nul": "a\x00b",
+}
+
+
+class TestValues:
+    @pytest.mark.parametrize("name", list(VALUES))
+    def test_one_strict_line(self, framework, name, output) -> None:
+        """Each hostile value: one valid strict-JSON line with a sensible encoding."""
+        out = output()
+        emit(framework, "warning", "value", v=VALUES[name])
+        raw = [x for x in out.raw() if '"logger":"app"' in x]
+        assert 1 == len(raw)
+        line = strict(raw[0])
+        assert "\u2028" not in raw[0]
+        assert not any(ord(c) < 0x20 for c in raw[0])
+        if name in EXPECTED:
+            assert EXPECTED[name] == line["v"]
+        if name == "logs_itself":
+            inner = [strict(x)["message"] for x in out.raw() if '"logger":"inner"' in x]
+            assert sorted(inner) == ["logged from __repr__", "structlog from __repr__"]
+        if name == "ten_mb":
+            assert len(line["v"]) <= 65536

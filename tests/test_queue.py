@@ -228,3 +228,36 @@ class TestFork:
         assert 10 == len(from_child)
         assert sorted(child_ids * 2) == sorted((x["traceId"], x["spanId"]) for x in from_child)
         assert {"child"} == {x["service"] for x in from_child}
+
+
+class TestQueueStopRace:
+    def test_no_line_lost_while_stopping(self) -> None:
+        """Stopping the queue while threads log: every call is written exactly once."""
+        buffer = io.StringIO()
+        target = JsonStreamHandler(buffer)
+        target.setFormatter(JsonFormatter())
+        handler = TracelogQueueHandler(target)
+        logger = logging.getLogger("race")
+        logger.propagate = False
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        handler.start()
+        go = threading.Barrier(5)
+
+        def work(n: int) -> None:
+            go.wait()
+            for i in range(3000):
+                logger.info("line", extra={"n": n, "i": i})
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        go.wait()
+        handler.stop()  # mid-run
+        for t in threads:
+            t.join()
+        handler.stop()
+        logger.removeHandler(handler)
+        lines = [orjson.loads(x) for x in buffer.getvalue().splitlines()]
+        assert 12_000 == len({(x["n"], x["i"]) for x in lines})
+        assert 12_000 == len(lines)

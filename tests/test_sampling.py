@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 import textwrap
+import threading
 from typing import Any
 
+import orjson
 import pytest
 from opentelemetry import context as otel_context
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, TraceIdRatioBased
@@ -15,6 +18,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 import tracelog
 from tests.conftest import emit
+from tracelog import _state
 from tracelog._sampling import LogSampler, parse_sample
 from tracelog.schemas import get_schema
 from tracelog.testing import SpanRecorder
@@ -354,3 +358,58 @@ class TestDroppedShortcut:
             out = output()
             tracelog.get_logger("app").info("kept now")
         assert ["kept now"] == [x["message"] for x in messages(out)]
+
+
+def _child_logs_debug(out: Any) -> None:
+    with SpanRecorder().tracer.start_as_current_span("child"):
+        tracelog.get_logger("child").debug("buffered in the child")
+        tracelog.get_logger("child").error("flush in the child")
+    out.put("done")
+
+
+class TestForkedSampler:
+    def test_child_does_not_deadlock_on_a_held_sampler_lock(self, tmp_path) -> None:
+        """fork() while another thread holds the debug buffer's lock: the child logs."""
+        with (tmp_path / "f.log").open("a") as stream:
+            tracelog.configure(stream=stream, buffer_debug=True)
+            sampler = _state.current.sampler
+            assert sampler is not None
+            held, release = threading.Event(), threading.Event()
+
+            def hold() -> None:
+                with sampler._lock:
+                    held.set()
+                    release.wait(10)
+
+            holder = threading.Thread(target=hold)
+            holder.start()
+            held.wait(5)
+            ctx = multiprocessing.get_context("fork")
+            out = ctx.Queue()
+            child = ctx.Process(target=_child_logs_debug, args=(out,))
+            child.start()
+            child.join(20)
+            release.set()
+            holder.join()
+            alive = child.is_alive()
+            if alive:  # pragma: no cover - only on a deadlock
+                child.kill()
+            assert not alive
+            assert "done" == out.get(timeout=5)
+        messages = [
+            orjson.loads(x)["message"] for x in (tmp_path / "f.log").read_text().splitlines()
+        ]
+        assert ["buffered in the child", "flush in the child"] == messages
+
+
+class TestBufferedTraceKeys:
+    def test_no_private_keys_after_flush(self, recorder, output) -> None:
+        """Detail lines of a trace that already flushed carry no tracelog-internal keys."""
+        out = output(buffer_debug=True)
+        with recorder.tracer.start_as_current_span("root"):
+            emit("structlog", "debug", "d1")
+            emit("structlog", "error", "boom")
+            emit("structlog", "debug", "d2 after flush")
+        lines = [x for x in out.lines() if x["logger"] == "app"]
+        assert ["d1", "boom", "d2 after flush"] == [x["message"] for x in lines]
+        assert [] == [k for x in lines for k in x if k.startswith("_tracelog")]
