@@ -106,12 +106,13 @@ def span_event_adder(span: Any) -> Callable[[Any, str, dict[str, Any], int], Non
 
     *attributes* must hold only clean OTel values (str, bool, int, float, tuples of one
     of those) under ``str`` keys, as the bridge builds them. ``span.add_event()`` runs
-    every value through the SDK's attribute cleaning again, which is about two thirds of
-    its cost and changes nothing for such values. For an SDK span whose limits need no
-    cutting (no value length limit, not more attributes than the event limit, no empty
-    key) the adder stores them as they are, through the same locked, ended-span-checked
-    append and count of dropped events as ``add_event``; anything else, and every
-    non-SDK span, gets the public ``span.add_event()``.
+    every value through the SDK's attribute cleaning again, which is about half its
+    cost (``benchmarks/profile_bridge.py`` prints the share) and changes nothing for
+    such values. For an SDK span whose limits need no cutting (no value length limit,
+    not more attributes than the event limit, no empty key) the adder stores them as
+    they are, through the same locked, ended-span-checked append and count of dropped
+    events as ``add_event``; anything else, and every non-SDK span, gets the public
+    ``span.add_event()``.
     """
     kind = type(span)
     add = _event_adders.get(kind)

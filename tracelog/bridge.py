@@ -378,7 +378,8 @@ class Bridge:
                     else _event_name(message, self.max_name_length)
                 )
                 if exception is None:
-                    # The values are clean OTel types already: no second cleaning.
+                    # The values are clean OTel types already: no second cleaning. The
+                    # event keeps this dict as it is; nothing below changes it.
                     span_event_adder(span)(span, name, attributes, ns)
                 else:
                     self._add_error(span, name, attributes, ns, levelno, exception, exc_info)
