@@ -33,6 +33,7 @@ __all__ = [
     "logger_level_cache",
     "logging_lock",
     "span_dropped_events",
+    "span_event_adder",
     "span_event_limit",
     "structlog_context_vars",
     "trace_state_unchecked",
@@ -97,6 +98,69 @@ def span_dropped_events(span: Any) -> int:
     """
     dropped = getattr(getattr(span, "_events", None), "dropped", 0)
     return dropped if type(dropped) is int else 0
+
+
+# Per span type: how to add an event whose attributes are clean already.
+_event_adders: dict[type, Callable[[Any, str, dict[str, Any], int], None]] = {}
+
+
+def span_event_adder(span: Any) -> Callable[[Any, str, dict[str, Any], int], None]:
+    """``add(span, name, attributes, ns)`` for spans of *span*'s type.
+
+    *attributes* must hold only clean OTel values (str, bool, int, float, tuples of one
+    of those) under ``str`` keys, as the bridge builds them. ``span.add_event()`` runs
+    every value through the SDK's attribute cleaning again, which is about half its
+    cost (``benchmarks/profile_bridge.py`` prints the share) and changes nothing for
+    such values. For an SDK span whose limits need no cutting (no value length limit,
+    not more attributes than the event limit, no empty key) the adder stores them as
+    they are, through the same locked, ended-span-checked append and count of dropped
+    events as ``add_event``; anything else, and every non-SDK span, gets the public
+    ``span.add_event()``.
+    """
+    kind = type(span)
+    add = _event_adders.get(kind)
+    if add is None:
+        add = _event_adders[kind] = _resolve_event_adder(kind) or _public_add_event
+    return add
+
+
+def _public_add_event(span: Any, name: str, attributes: dict[str, Any], ns: int) -> None:
+    span.add_event(name, attributes, ns)
+
+
+def _resolve_event_adder(kind: type) -> Callable[[Any, str, dict[str, Any], int], None] | None:
+    sdk = sys.modules.get("opentelemetry.sdk.trace")  # an SDK span means it is loaded
+    sdk_span: Any = getattr(sdk, "Span", None)
+    if not (isinstance(sdk_span, type) and issubclass(kind, sdk_span)):
+        return None
+    from opentelemetry.attributes import BoundedAttributes  # noqa: PLC0415
+
+    if getattr(kind, "add_event", None) is not getattr(sdk_span, "add_event", None):
+        return None  # a subclass changed add_event: it gets its own
+    event_type = getattr(sdk, "Event", None)
+    if (  # pragma: no cover - an SDK that moved one of them
+        not callable(getattr(kind, "_add_event", None))
+        or not isinstance(getattr(BoundedAttributes(), "_dict", None), dict)
+        or not isinstance(event_type, type)
+    ):
+        FALLBACKS.append("opentelemetry.sdk.trace.Span._add_event")
+        return None
+
+    def add(span: Any, name: str, attributes: dict[str, Any], ns: int) -> None:
+        limits = span._limits
+        most = limits.max_event_attributes
+        if (
+            limits.max_attribute_length is not None
+            or (most is not None and len(attributes) > most)
+            or "" in attributes
+        ):
+            span.add_event(name, attributes, ns)  # the SDK cuts, drops and warns
+            return
+        bounded = BoundedAttributes(most, None, immutable=True)
+        bounded._dict = attributes  # clean already: no second cleaning
+        span._add_event(event_type(name, bounded, ns))
+
+    return add
 
 
 def span_event_limit(span: Any) -> int | None:

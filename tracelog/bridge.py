@@ -41,7 +41,12 @@ from opentelemetry._logs import (
 from opentelemetry.context import Context
 
 from tracelog import _render as render
-from tracelog._compat import ProxyLoggerProvider, span_dropped_events, span_event_limit
+from tracelog._compat import (
+    ProxyLoggerProvider,
+    span_dropped_events,
+    span_event_adder,
+    span_event_limit,
+)
 from tracelog._context import current_span_for
 from tracelog._event import Scrubber, resolve_redactor
 from tracelog._levels import parse_level
@@ -361,7 +366,9 @@ class Bridge:
                 # The same scrubbing as the JSON line (one value, one redacted text), then
                 # each value as an OTel attribute type.
                 for key, value in scrubber.fields_into({}, fields, _OWN_KEYS).items():
-                    if value is not None:
+                    if type(value) is str and value.isascii() and len(value) <= _MAX_STRING:
+                        attributes[key] = value  # the common case, without a call
+                    elif value is not None:
                         attributes[key] = _attribute(value)
             exception = None if exc_info is None else self._exception(exc_info)
             if recording:
@@ -371,7 +378,9 @@ class Bridge:
                     else _event_name(message, self.max_name_length)
                 )
                 if exception is None:
-                    span.add_event(name, attributes, ns)
+                    # The values are clean OTel types already: no second cleaning. The
+                    # event keeps this dict as it is; nothing below changes it.
+                    span_event_adder(span)(span, name, attributes, ns)
                 else:
                     self._add_error(span, name, attributes, ns, levelno, exception, exc_info)
                 # The SDK span's count of events it had to drop (0 for other spans).
@@ -402,7 +411,7 @@ class Bridge:
         error = levelno >= logging.ERROR
         if not (error and self.record_exception):
             attributes.update(exception)
-        span.add_event(name, attributes, ns)
+        span_event_adder(span)(span, name, attributes, ns)
         if error:
             if self.record_exception:
                 # Our exception attributes replace the SDK's own: redacted, and the type
