@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
 
+from tracelog import render
 from tracelog.context import TraceContext, capture, capture_span
 from tracelog.sampling import BUFFER, DROP, KEEP
 from tracelog.schemas import FOREIGN_TRACE_ATTRS
@@ -126,10 +127,9 @@ def message_of(record: logging.LogRecord) -> str:
     """``record.getMessage()`` that never raises."""
     try:
         message = record.getMessage()
-    except Exception as exc:
-        # A bad %-format must not lose the line: keep the template and say why.
-        return f"{record.msg!r} % {record.args!r} (format failed: {type(exc).__name__})"
-    return message if type(message) is str else str(message)
+    except Exception:  # a bad %-format or argument must not lose the line
+        return render.format_percent(record.msg, record.args)
+    return message if type(message) is str else render.safe_str(message)
 
 
 def record_parts(

@@ -423,12 +423,7 @@ class SinkLoggerFactory:
 
 
 def _event(event: Any, args: tuple[Any, ...]) -> Any:
-    if not args:
-        return event
-    try:
-        return event % args
-    except Exception:
-        return f"{render.safe_repr(event)} % {render.safe_repr(args)}"
+    return render.format_percent(event, args) if args else event
 
 
 def _pin(fields: dict[str, Any]) -> None:
