@@ -33,6 +33,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_NODES",
     "MAX_STRING",
+    "ascii_only",
     "coerce",
     "dumps",
     "format_percent",
@@ -148,7 +149,7 @@ def format_percent(template: object, args: object) -> str:
 
     An argument whose ``__str__`` and ``__repr__`` raise, or an int past Python's
     4,300-digit ``str()`` limit, becomes a placeholder; a template that does not match
-    its arguments gives ``'<template>' % (<args>) (format failed)``.
+    its arguments gives ``'<template>' % (<arg reprs>,)``.
 
     .. versionadded:: 0.2.0
     """
@@ -172,8 +173,8 @@ def format_percent(template: object, args: object) -> str:
         return _clean_str(text % safe)
     except Exception:  # the template does not fit its arguments
         items = args if isinstance(args, tuple) else (args,)
-        shown = ", ".join(safe_repr(a) for a in items)
-        return _clean_str(f"{safe_repr(text)} % ({shown}) (format failed)")
+        shown = ", ".join(safe_repr(a) for a in items) + ("," if len(items) == 1 else "")
+        return _clean_str(f"{safe_repr(text)} % ({shown})")
 
 
 def _float(value: float) -> float | str:
@@ -344,6 +345,25 @@ def dumps(line: Mapping[str, Any]) -> bytes:
 
 def _escape(match: re.Match[bytes]) -> bytes:
     return b"\\u%04x" % ord(match.group().decode())
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _u_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells a character past the BMP as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def ascii_only(line: str) -> str:
+    """The same JSON line with every non-ASCII character written as ``\\uXXXX``.
+
+    For streams whose encoding cannot hold all of Unicode (``ascii``, ``latin-1``).
+    """
+    return _NON_ASCII.sub(_u_escape, line)
 
 
 def loads(data: bytes | str) -> Any:
