@@ -328,6 +328,24 @@ class TestQueueStalls:
         assert "queued log line(s) were lost" in proc.stderr
         assert "Traceback" not in proc.stderr
 
+    def test_socket_nobody_reads_exits(self) -> None:
+        """A socket whose peer never reads (127.0.0.1): the process exits, reporting loss."""
+        proc = run_child(
+            """
+            import logging, socket, tracelog
+            server = socket.create_server(("127.0.0.1", 0))
+            client = socket.create_connection(server.getsockname())
+            peer, _ = server.accept()  # never read from
+            stream = client.makefile("w", encoding="utf-8")
+            tracelog.configure(stream=stream, queue=True, queue_size=5, redact=False)
+            for i in range(2000):  # more than the socket buffers hold
+                logging.getLogger("app").warning("line %d %s", i, "z" * 20_000)
+            print("main done", flush=True)
+            """,
+        )
+        assert "main done" in proc.stdout
+        assert "queued log line(s) were lost" in proc.stderr
+
     def test_slow_sink_drops_instead_of_stalling(self) -> None:
         """0.2 s a write, queue_size=5: later calls drop at once, and every line is counted."""
         proc = run_child(
@@ -353,3 +371,42 @@ class TestQueueStalls:
         result = orjson.loads(proc.stdout)
         assert 0 < result["dropped"]
         assert 40 == result["written"] + result["dropped"]
+
+
+class TestSinkUnits:
+    def test_binary_stream_through_write(self) -> None:
+        """A binary stream without a descriptor gets the bytes through write()."""
+        stream = io.BytesIO()
+        sink = LineSink(stream)
+        assert (True, b'{"a":1}\n') == (sink.write(b'{"a":1}\n'), stream.getvalue())
+
+    def test_flush_failure_is_counted(self, capfd) -> None:
+        """A stream whose flush() raises: flush() does not raise, the failure is reported."""
+
+        class BadFlush(io.StringIO):
+            def flush(self) -> None:
+                raise OSError(5, "EIO")
+
+        sink = LineSink(BadFlush())
+        sink.flush()
+        assert (1, True) == (sink.failed, "cannot write log lines" in capfd.readouterr().err)
+
+    def test_flush_skips_a_stuck_writer(self) -> None:
+        """flush() gives up on a lock held by a stuck writer, and later calls do not wait."""
+        stream = io.StringIO()
+        sink = LineSink(stream)
+        held, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with sink._lock:
+                held.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(30)
+        sink.flush()
+        sink.close()
+        release.set()
+        holder.join(30)
+        assert sink._stuck

@@ -73,6 +73,7 @@ class LineSink:
         "_fd",
         "_flush",
         "_lock",
+        "_stuck",
         "_torn",
         "failed",
         "failing",
@@ -97,6 +98,7 @@ class LineSink:
         self._busy: int | None = None  # the thread writing a line in several parts
         self._deferred: list[bytes] = []
         self._draining = False
+        self._stuck = False  # a writer held the lock past flush()/close()'s wait
         self._torn = False  # a line was cut short: the next one starts with "\n"
         self._binary = isinstance(stream, io.RawIOBase | io.BufferedIOBase)
         self._fd = self._direct_fd(stream)
@@ -311,11 +313,34 @@ class LineSink:
             lost, self.failed, self.failing = self.failed, 0, False
         _diagnose(f"log output to {self.name} recovered; {lost} line(s) were lost")
 
+    def flush(self) -> None:
+        """Flush a stream the sink writes through (a descriptor needs none); never raises.
+
+        Bounded: if another thread has been stuck in this stream's ``write()`` for a
+        second (queue mode's listener on a sink that blocks), the flush is skipped
+        rather than waiting for it forever at exit.
+        """
+        if self._fd is not None or not self._acquire_bounded():
+            return
+        try:
+            self.stream.flush()
+        except Exception as exc:
+            self.fail(exc)
+        finally:
+            self._lock.release()
+
+    def _acquire_bounded(self) -> bool:
+        # One second the first time; once a writer was found stuck, no more waiting.
+        if self._lock.acquire(timeout=0 if self._stuck else 1.0):
+            return True
+        self._stuck = True
+        return False
+
     def close(self) -> None:
         """Report lines still unwritten at shutdown."""
         # Bounded: a thread stuck in the stream's write() (queue mode's listener on a
         # sink that blocks forever) holds the lock, and exit must not wait for it.
-        locked = self._lock.acquire(timeout=1.0)
+        locked = self._acquire_bounded()
         try:
             lost, self.failed, self.failing = self.failed, 0, False
         finally:

@@ -357,11 +357,7 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def flush(self) -> None:
         """The sink does not buffer; flush only a text stream it wrote to."""
-        if self.sink._fd is None:
-            try:
-                super().flush()
-            except Exception:
-                self.sink.fail(sys.exc_info()[1] or RuntimeError("flush failed"))
+        self.sink.flush()
 
     def close(self) -> None:
         self.sink.close()
