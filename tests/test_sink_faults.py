@@ -410,3 +410,20 @@ class TestSinkUnits:
         release.set()
         holder.join(30)
         assert sink._stuck
+
+    def test_stream_without_flush(self) -> None:
+        """A stream with write() alone is enough: lines are written, none counted lost."""
+
+        class WriteOnly:
+            def __init__(self) -> None:
+                self.parts: list[str] = []
+
+            def write(self, s: str) -> int:
+                self.parts.append(s)
+                return len(s)
+
+        stream = WriteOnly()
+        sink = LineSink(stream)  # type: ignore[arg-type]
+        sink.write(b'{"a":1}\n')
+        sink.flush()
+        assert (['{"a":1}\n'], 0) == (stream.parts, sink.failed)

@@ -251,16 +251,19 @@ class LineSink:
         fd = self._fd
         if fd is not None and not self.stream.closed:
             self._write_all(fd, line, written)
-        elif self._binary:
-            self.stream.write(line)  # type: ignore[arg-type]  # a binary stream
-            self.stream.flush()
         else:
-            text = line.decode("utf-8", "replace")
-            try:
-                self.stream.write(text)
-            except UnicodeEncodeError:  # an ascii/latin-1 stream: the same JSON, escaped
-                self.stream.write(render.ascii_only(text))
-            self.stream.flush()
+            stream = self.stream
+            if self._binary:
+                stream.write(line)  # type: ignore[arg-type]  # a binary stream
+            else:
+                text = line.decode("utf-8", "replace")
+                try:
+                    stream.write(text)
+                except UnicodeEncodeError:  # an ascii/latin-1 stream: the same JSON, escaped
+                    stream.write(render.ascii_only(text))
+            flush = getattr(stream, "flush", None)  # write() is all a stream must have
+            if flush is not None:
+                flush()
 
     def _write_all(self, fd: int, line: bytes, written: int) -> None:
         # Called with the lock held: a short write (pipe buffer full, a signal) is
@@ -323,7 +326,9 @@ class LineSink:
         if self._fd is not None or not self._acquire_bounded():
             return
         try:
-            self.stream.flush()
+            flush = getattr(self.stream, "flush", None)
+            if flush is not None:
+                flush()
         except Exception as exc:
             self.fail(exc)
         finally:
