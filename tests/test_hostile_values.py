@@ -217,3 +217,15 @@ class TestCaptureLinesSplitting:
             pass
         lines._buffer.write('{"v":"a\x85b\u2028c"}\n{"v":2}\n')
         assert [{"v": "a\x85b\u2028c"}, {"v": 2}] == lines.refresh()
+
+
+class TestHugeIntsInSpanEvents:
+    def test_span_event_attribute(self, framework, queue_mode, recorder) -> None:
+        """A huge int field becomes the placeholder on the span event too, not a lost event."""
+        with (
+            capture_lines(queue=queue_mode, span_events=True),
+            recorder.tracer.start_as_current_span("op"),
+        ):
+            emit(framework, "warning", "value", n=HUGE)
+        (span,) = recorder.finished()
+        assert [HUGE_TEXT] == [e.attributes["n"] for e in span.events if e.name == "value"]
