@@ -15,7 +15,7 @@ import pytest
 import tracelog
 from tests.conftest import emit
 from tracelog import _render as render
-from tracelog._event import Scrubber, format_message
+from tracelog._event import Scrubber
 from tracelog.redact import Redactor
 from tracelog.web import TraceContextMiddleware
 
@@ -193,11 +193,11 @@ class TestMessages:
         assert "'bad %d' % ('x',) (format failed: TypeError)" == first["message"]
         assert first["message"] == second["message"]
 
-    def test_format_message_never_raises(self) -> None:
-        """format_message: no args is the template; a mapping argument formats by name."""
-        assert "plain" == format_message("plain", ())
-        assert "a=1" == format_message("a=%(a)s", {"a": 1})
-        assert "<unrepresentable BadRepr object>" == format_message(BadRepr(), None)
+    def test_format_percent_never_raises(self) -> None:
+        """format_percent: no args is the template; a mapping argument formats by name."""
+        assert "plain" == render.format_percent("plain", ())
+        assert "a=1" == render.format_percent("a=%(a)s", {"a": 1})
+        assert "<unrepresentable BadRepr object>" == render.format_percent(BadRepr(), None)
 
     def test_queue_mode_prints_no_traceback(self) -> None:
         """Queue mode: a hostile argument gives its line and no "--- Logging error ---"."""

@@ -150,7 +150,9 @@ class TestStats:
             "buffer_evicted",
             "buffered_traces",
             "queue_dropped",
+            "queue_lost_at_exit",
             "sink_lost",
+            "sink_reentrant_dropped",
             "bridge_failures",
         } == set(tracelog.stats())
 

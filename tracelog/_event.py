@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tracelog.redact import Redactor
     from tracelog.schemas import ExcInfo
 
-__all__ = ["USER_PREFIX", "Scrubber", "format_message", "resolve_redactor"]
+__all__ = ["USER_PREFIX", "Scrubber", "resolve_redactor"]
 
 #: The prefix a user field takes when its name is one of the output's own keys.
 USER_PREFIX = "user."
@@ -49,54 +49,6 @@ def resolve_redactor(redact: object) -> Redactor | None:
     if isinstance(redact, Redactor):
         return redact
     raise TypeError(f"redact must be True, False or a tracelog Redactor, not {redact!r}")
-
-
-class _SafeArg:
-    """A %-format argument whose str() and repr() never raise."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def __str__(self) -> str:
-        return render.safe_str(self.value)
-
-    def __repr__(self) -> str:
-        return render.safe_repr(self.value)
-
-
-def _safe_args(args: tuple[Any, ...] | Mapping[str, Any]) -> Any:
-    # Numbers and strings stay as they are, so %d and %.2f still work.
-    plain = (str, int, float)
-    if isinstance(args, tuple):
-        return tuple(a if type(a) in plain else _SafeArg(a) for a in args)
-    return {k: v if type(v) in plain else _SafeArg(v) for k, v in args.items()}
-
-
-def format_message(template: object, args: tuple[Any, ...] | Mapping[str, Any] | None) -> str:
-    """``template % args`` as both frameworks do it; never raises.
-
-    An argument whose ``__str__`` or ``__repr__`` raises (or returns a non-string, or
-    recurses without end) is formatted again through :func:`tracelog._render.safe_str` /
-    :func:`~tracelog._render.safe_repr`: a placeholder naming its type stands in. A
-    template that does not fit its arguments keeps the template and the arguments (as
-    safe reprs) and says why, so the line is never lost.
-    """
-    text = template if type(template) is str else render.safe_str(template)
-    if not args:
-        return text
-    try:
-        message = text % args
-    except Exception:
-        try:
-            message = text % _safe_args(args)
-        except Exception as exc:
-            return (
-                f"{render.safe_repr(template)} % {render.safe_repr(args)} "
-                f"(format failed: {type(exc).__name__})"
-            )
-    return message if type(message) is str else render.safe_str(message)
 
 
 class Scrubber:

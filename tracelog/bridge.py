@@ -173,7 +173,7 @@ def _attribute(value: Any) -> Any:
     if t is bool or t is float:
         return value
     if t is int:
-        return value if _INT64[0] <= value < _INT64[1] else str(value)
+        return value if _INT64[0] <= value < _INT64[1] else render.safe_str(value)
     if t is list:
         kinds = {type(v) for v in value}
         if not kinds:

@@ -51,9 +51,11 @@ def stats() -> dict[str, int]:
 
     Keys: ``sampled_kept``, ``sampled_dropped``, ``buffered``, ``buffer_flushed``,
     ``buffer_discarded``, ``buffer_evicted``, ``buffered_traces`` (sampling and the
-    debug buffer), ``queue_dropped`` (lines a full queue dropped), ``sink_lost`` (lines
-    the output could not take), ``bridge_failures`` (span events or OTel log records
-    that failed). All zero when the feature is off or nothing is configured.
+    debug buffer), ``queue_dropped`` (lines a full queue dropped), ``queue_lost_at_exit``
+    (lines a stuck sink kept from being written at exit), ``sink_lost`` (lines the output
+    could not take), ``sink_reentrant_dropped`` (lines logged from inside the sink's own
+    write, past the one it holds back), ``bridge_failures`` (span events or OTel log
+    records that failed). All zero when the feature is off or nothing is configured.
 
     .. versionadded:: 0.1.0
     """
@@ -62,7 +64,9 @@ def stats() -> dict[str, int]:
     counts = (sampler.stats if sampler is not None else SamplingStats()).as_dict()
     counts["buffered_traces"] = sampler.buffered_traces() if sampler is not None else 0
     counts["queue_dropped"] = state.queue.dropped_total if state.queue is not None else 0
+    counts["queue_lost_at_exit"] = state.queue.lost_at_exit if state.queue is not None else 0
     counts["sink_lost"] = state.sink.lost if state.sink is not None else 0
+    counts["sink_reentrant_dropped"] = state.sink.reentrant_dropped if state.sink is not None else 0
     bridges = {id(b): b for b in state.bridges if b is not None}
     counts["bridge_failures"] = sum(b.failures for b in bridges.values())
     return counts

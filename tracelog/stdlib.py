@@ -19,8 +19,8 @@ from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
 
+from tracelog import _render as render
 from tracelog._context import TraceContext, capture, capture_span
-from tracelog._event import format_message
 from tracelog._levels import ERROR
 from tracelog._sampling import BUFFER, DROP
 from tracelog._sink import LineSink
@@ -182,7 +182,7 @@ class TraceSamplingFilter(logging.Filter):
 
 def message_of(record: logging.LogRecord) -> str:
     """``record.getMessage()`` through the one never-raising formatter both frameworks use."""
-    return format_message(record.msg, record.args)
+    return render.format_percent(record.msg, record.args)
 
 
 def record_parts(
@@ -430,11 +430,7 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def flush(self) -> None:
         """The sink does not buffer; flush only a text stream it wrote to."""
-        if self.sink._fd is None:
-            try:
-                super().flush()
-            except Exception:
-                self.sink.fail(sys.exc_info()[1] or RuntimeError("flush failed"))
+        self.sink.flush()
 
     def close(self) -> None:
         self.sink.close()

@@ -30,7 +30,6 @@ from tracelog import _render as render
 from tracelog import _state
 from tracelog._compat import logger_level_cache, structlog_context_vars
 from tracelog._context import capture, capture_span, current_context_token
-from tracelog._event import format_message
 from tracelog._levels import METHOD_LEVELS, level_name
 from tracelog._line import LineEncoder
 from tracelog._queue import QueuedEvent
@@ -539,7 +538,7 @@ class BoundLogger(BoundLoggerBase):
         if not enabled or self._stdlib.disabled:
             return None
         if args:
-            event = format_message(event, args)
+            event = render.format_percent(event, args)
         if self._processors is not CHAIN:
             return self._proxy_to_logger(method, event, **kw)
         state = _state.current

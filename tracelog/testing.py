@@ -106,7 +106,9 @@ class CapturedLines(list[dict[str, Any]]):
 
     def refresh(self) -> CapturedLines:
         """Re-parse the buffer (call after logging inside the ``with`` block)."""
-        self[:] = [render.loads(line) for line in self.text.splitlines() if line]
+        # "\n" only: str.splitlines() also splits on U+0085, U+2028 and other characters a
+        # JSON string may hold.
+        self[:] = [render.loads(line) for line in self.text.split("\n") if line]
         return self
 
 
