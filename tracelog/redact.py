@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from tracelog._render import MAX_DEPTH, coerce
@@ -53,10 +53,114 @@ _CLEAN_LIMIT = 4096
 _CLEAN_MAX_LEN = 256
 _DIGIT_RUN = re.compile(r"\d{4}[ -]?\d{4}")
 
+# The per-string gates below only ever answer "no rule can match here" for ASCII text,
+# where each regex class is a plain byte set; other text takes every rule (as before).
+# str.find / ``in`` with one character is memchr, the only per-character work Python
+# does at memory speed; anything that looks at each character (regex, translate,
+# lower) costs 30-100x more. So each gate starts from single characters and only
+# counts, translates or runs a regex once those say a rule might match.
+_DIGITS = "0123456789"
+# Digits found one at a time with find() before one pass over the whole text is cheaper.
+_SPARSE = 16
+_ASCII_DIGIT_CLASS = bytes(
+    48 if 48 <= c <= 57 else c if c in b" -" else 120 for c in range(256)
+)  # digits -> "0", " " and "-" kept, anything else -> "x"
+_CARD_DIGITS = b"0" * 13
+# The last text _digit_shape judged, with its answer: the scan asks about the same text
+# twice (does it need a scan, could a card rule match). Held, the text cannot be freed,
+# so its id cannot be reused by another string while it is here.
+_SHAPE_MEMO: list[tuple[str, tuple[bool, bool]]] = [("", (False, False))]
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_NOT_ALNUM = bytes(c for c in range(256) if not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122))
+
 
 def _joined(key: str) -> str:
     """*key*'s words, lowercased and joined: the form listed and allowed keys compare in."""
     return "".join(_WORDS_OF_KEY.findall(key)).lower()
+
+
+def _digit_shape(text: str) -> tuple[bool, bool]:
+    """For ASCII *text*: whether ``_DIGIT_RUN`` matches, and whether 13 digits stand
+    close enough together to be a card number."""
+    last = _SHAPE_MEMO[0]
+    if last[0] is text:
+        return last[1]
+    shape = _sparse_digit_shape(text)
+    _SHAPE_MEMO[0] = (text, shape)
+    return shape
+
+
+def _sparse_digit_shape(text: str) -> tuple[bool, bool]:
+    find = text.find
+    positions: list[int] = []
+    for digit in _DIGITS:
+        at = find(digit)
+        while at >= 0:
+            if len(positions) == _SPARSE:
+                return _dense_digit_shape(text)
+            positions.append(at)
+            at = find(digit, at + 1)
+    if len(positions) < 8:
+        return False, False
+    positions.sort()
+    run = card = False
+    start = prev = positions[0]
+    count = 0
+    # Both patterns allow at most one character between two digits, so neither spans
+    # a gap of two: each cluster of digits is judged on its own, the run by its regex
+    # on just that stretch (the pattern has no lookaround, so the bounds change nothing).
+    for at in [*positions, len(text) + 3]:
+        if at - prev > 2:
+            if count >= 8 and not run:
+                run = _DIGIT_RUN.search(text, start, prev + 1) is not None
+            card = card or count >= 13
+            start, count = at, 0
+        count += 1
+        prev = at
+    return run, card
+
+
+def _dense_digit_shape(text: str) -> tuple[bool, bool]:
+    # One pass instead of a find() per digit: digits become "0", " " and "-" stay.
+    classes = text.encode().translate(_ASCII_DIGIT_CLASS)
+    run = b"00000000" in classes or b"0000 0000" in classes or b"0000-0000" in classes
+    return run, _CARD_DIGITS in classes.translate(None, b" -")
+
+
+def _could_be_card(text: str) -> bool:
+    return _digit_shape(text)[1]
+
+
+def _credential_hint(text: str) -> bool:
+    """For ASCII *text*: whether ``_CREDENTIAL_HINT`` matches ("bearer"/"basic" and a space)."""
+    if "b" not in text and "B" not in text:
+        return False
+    find, seen = text.find, 0
+    for letter in "bB":
+        at = find(letter)
+        while at >= 0:
+            seen += 1
+            if seen > _SPARSE:
+                return _CREDENTIAL_HINT.search(text) is not None
+            word = text[at + 1 : at + 6].lower()
+            if (word == "earer" and text[at + 6 : at + 7].isspace()) or (
+                word[:4] == "asic" and text[at + 5 : at + 6].isspace()
+            ):
+                return True
+            at = find(letter, at + 1)
+    return False
+
+
+def _has_jwt(text: str) -> bool:
+    return "J" in text and "eyJ" in text
+
+
+def _has_cloud_key(text: str) -> bool:
+    return "A" in text and ("AKIA" in text or "ASIA" in text)
+
+
+def _has_url_credential(text: str) -> bool:
+    return "@" in text and "://" in text
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -108,6 +212,7 @@ class Redactor:
         "_clean",
         "_custom",
         "_key_cache",
+        "_key_words",
         "_listed",
         "_run",
         "_value_rules",
@@ -142,8 +247,16 @@ class Redactor:
         # The most words a listed entry spans: "order_secret_ref" is three.
         self._run = max((len(_WORDS_OF_KEY.findall(w)) for w in words), default=0)
         self._key_cache: dict[str, bool] = {}
+        # A secret key's words, joined, are a stretch of the text's letters and digits
+        # (lowercased, everything else dropped) holding a listed entry; an entry that
+        # contains another one is found by the shorter one.
+        self._key_words = tuple(
+            sorted(
+                w.encode() for w in self._listed if not any(o != w and o in w for o in self._listed)
+            )
+        )
 
-        rules: list[tuple[re.Pattern[str], Any]] = []
+        rules: list[tuple[re.Pattern[str], Any, Callable[[str], bool] | None]] = []
         self._clean: set[str] = set()
         self._custom = False
         if defaults:
@@ -158,11 +271,11 @@ class Redactor:
                     raise ValueError(f"bad redaction pattern {pattern!r}: {exc}") from None
             else:
                 raise TypeError(f"redaction patterns must be str or re.Pattern, got {pattern!r}")
-            rules.append((compiled, replacement))
+            rules.append((compiled, replacement, None))
             self._custom = True
         self._value_rules = tuple(rules)
 
-    def _default_rules(self) -> list[tuple[re.Pattern[str], Any]]:
+    def _default_rules(self) -> list[tuple[re.Pattern[str], Any, Callable[[str], bool] | None]]:
         r = self.replacement
 
         def card(match: re.Match[str]) -> str:
@@ -172,14 +285,24 @@ class Redactor:
         def basic(match: re.Match[str]) -> str:
             return match[1] + r if _is_basic_credential(match[2]) else match[0]
 
+        # Each rule with its gate: for ASCII text, a cheap test that is true wherever
+        # the rule could match.
         return [
-            (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\g<1>{r}"),
-            (re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"), basic),
-            (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), r),
-            (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), r),
+            (
+                re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
+                rf"\g<1>{r}",
+                _credential_hint,
+            ),
+            (
+                re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
+                basic,
+                _credential_hint,
+            ),
+            (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), r, _has_jwt),
+            (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), r, _has_cloud_key),
             # Bounded by non-word characters: a run of digits inside a hex id or a
             # token is not a card number.
-            (re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), card),
+            (re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), card, _could_be_card),
             (
                 # The scheme starts where a run of scheme characters starts and is at most
                 # 32 long: each run is tried once, not once per letter (which is
@@ -189,6 +312,7 @@ class Redactor:
                     r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]*:)[^/\s@]+(@)"
                 ),
                 rf"\g<1>{r}\g<2>",
+                _has_url_credential,
             ),
         ]
 
@@ -220,11 +344,7 @@ class Redactor:
         if text in clean:
             return text
         if self._needs_scan(text):
-            out = text
-            for pattern, repl in self._value_rules:
-                out = pattern.sub(repl, out)
-            if self._listed and ("=" in out or ":" in out):
-                out = self._pairs(out)
+            out = self._scan(text)
             if out != text:
                 return out
         if len(text) <= _CLEAN_MAX_LEN:
@@ -233,6 +353,24 @@ class Redactor:
                 clean.clear()
             clean.add(text)
         return text
+
+    def _scan(self, text: str) -> str:
+        out = text
+        for pattern, repl, gate in self._value_rules:
+            # A gate is asked about the text as the rules before it left it; a
+            # replacement may have made it non-ASCII, and then every rule runs.
+            if gate is None or not out.isascii() or gate(out):
+                out = pattern.sub(repl, out)
+        if self._listed and ("=" in out or ":" in out) and self._may_name_secret(out):
+            out = self._pairs(out)
+        return out
+
+    def _may_name_secret(self, text: str) -> bool:
+        """False only when no key in *text* can be secret (ASCII text; others: True)."""
+        if not text.isascii():
+            return True
+        letters = text.encode().translate(_LOWER, _NOT_ALNUM)
+        return any(word in letters for word in self._key_words)
 
     def _pairs(self, text: str) -> str:
         # A loop rather than re.sub: after a pair whose key is not secret the scan goes
@@ -263,6 +401,16 @@ class Redactor:
         # a run of digits (cards).
         if self._custom:
             return True
+        if text.isascii():
+            # The same answer from the gates: memchr tests first, digits last.
+            return (
+                "=" in text
+                or ":" in text
+                or _has_jwt(text)
+                or _has_cloud_key(text)
+                or _credential_hint(text)
+                or (len(text) >= 13 and _digit_shape(text)[0])
+            )
         return (
             "=" in text
             or ":" in text
