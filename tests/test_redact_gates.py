@@ -97,6 +97,11 @@ class TestGates:
         """Text outside ASCII, where case folding is wider, skips no rule."""
         assert expected == Redactor().text(text)
 
+    def test_scan_test_still_decides(self) -> None:
+        """Spaced digits with no 4-digit group are not scanned, as before the gates."""
+        text = "n 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1"
+        assert text == Redactor().text(text)
+
     def test_replacement_outside_ascii(self) -> None:
         """After a non-ASCII replacement the later rules still run."""
         r = Redactor(replacement="\u00e9")

@@ -62,6 +62,7 @@ _DIGIT_RUN = re.compile(r"\d{4}[ -]?\d{4}")
 _DIGITS = "0123456789"
 # Digits found one at a time with find() before one pass over the whole text is cheaper.
 _SPARSE = 16
+_DENSE_BELOW = 2048
 _ASCII_DIGIT_CLASS = bytes(
     48 if 48 <= c <= 57 else c if c in b" -" else 120 for c in range(256)
 )  # digits -> "0", " " and "-" kept, anything else -> "x"
@@ -85,7 +86,8 @@ def _digit_shape(text: str) -> tuple[bool, bool]:
     last = _SHAPE_MEMO[0]
     if last[0] is text:
         return last[1]
-    shape = _sparse_digit_shape(text)
+    # Short text: one pass costs less than a find() per digit.
+    shape = _dense_digit_shape(text) if len(text) < _DENSE_BELOW else _sparse_digit_shape(text)
     _SHAPE_MEMO[0] = (text, shape)
     return shape
 
@@ -343,10 +345,14 @@ class Redactor:
         clean = self._clean
         if text in clean:
             return text
-        if self._needs_scan(text):
-            out = self._scan(text)
-            if out != text:
-                return out
+        if text.isascii():
+            out = self._scan_ascii(text)
+        elif self._needs_scan(text):
+            out = self._scan(text, {})
+        else:
+            out = text
+        if out != text:
+            return out
         if len(text) <= _CLEAN_MAX_LEN:
             # Messages are mostly a few templates: remember the ones with nothing to hide.
             if len(clean) >= _CLEAN_LIMIT:
@@ -354,15 +360,51 @@ class Redactor:
             clean.add(text)
         return text
 
-    def _scan(self, text: str) -> str:
+    def _scan_ascii(self, text: str) -> str:
+        """What :meth:`_needs_scan` and :meth:`_scan` give, asking each gate once.
+
+        When no gate opens, no rule can match and the answer is *text*; the scan test
+        is asked only after that, from the same answers.
+        """
+        seps = "=" in text or ":" in text
+        answers: dict[Callable[[str], bool], bool] = {
+            _credential_hint: _credential_hint(text),
+            _has_jwt: _has_jwt(text),
+            _has_cloud_key: _has_cloud_key(text),
+            _has_url_credential: seps and _has_url_credential(text),
+        }
+        run, answers[_could_be_card] = _digit_shape(text) if len(text) >= 13 else (False, False)
+        names = seps and bool(self._listed) and self._may_name_secret(text)
+        if not (self._custom or names or any(answers.values())):
+            return text
+        if not (
+            self._custom
+            or seps
+            or run
+            or answers[_credential_hint]
+            or answers[_has_jwt]
+            or answers[_has_cloud_key]
+        ):
+            return text
+        answers[self._may_name_secret] = names
+        return self._scan(text, answers)
+
+    def _scan(self, text: str, answers: dict[Callable[[str], bool], bool]) -> str:
+        # *answers* are the gates' answers about *text*, as far as they were asked.
         out = text
         for pattern, repl, gate in self._value_rules:
             # A gate is asked about the text as the rules before it left it; a
             # replacement may have made it non-ASCII, and then every rule runs.
-            if gate is None or not out.isascii() or gate(out):
+            if (
+                gate is None
+                or not out.isascii()
+                or (answers[gate] if out is text and gate in answers else gate(out))
+            ):
                 out = pattern.sub(repl, out)
-        if self._listed and ("=" in out or ":" in out) and self._may_name_secret(out):
-            out = self._pairs(out)
+        if self._listed and ("=" in out or ":" in out):
+            name = self._may_name_secret
+            if answers[name] if out is text and name in answers else name(out):
+                out = self._pairs(out)
         return out
 
     def _may_name_secret(self, text: str) -> bool:
@@ -401,16 +443,6 @@ class Redactor:
         # a run of digits (cards).
         if self._custom:
             return True
-        if text.isascii():
-            # The same answer from the gates: memchr tests first, digits last.
-            return (
-                "=" in text
-                or ":" in text
-                or _has_jwt(text)
-                or _has_cloud_key(text)
-                or _credential_hint(text)
-                or (len(text) >= 13 and _digit_shape(text)[0])
-            )
         return (
             "=" in text
             or ":" in text
