@@ -123,10 +123,17 @@ def _sparse_digit_shape(text: str) -> tuple[bool, bool]:
 
 
 def _dense_digit_shape(text: str) -> tuple[bool, bool]:
-    # One pass instead of a find() per digit: digits become "0", " " and "-" stay.
-    classes = text.encode().translate(_ASCII_DIGIT_CLASS)
+    # One pass instead of a find() per digit: digits become "0", " " and "-" go, so a
+    # card is 13 zeros in a row. Eight zeros are what a digit run needs at least; only
+    # then is the exact test (spaces and dashes kept) paid for.
+    data = text.encode()
+    joined = data.translate(_ASCII_DIGIT_CLASS, b" -")
+    card = _CARD_DIGITS in joined
+    if b"00000000" not in joined:
+        return False, card
+    classes = data.translate(_ASCII_DIGIT_CLASS)
     run = b"00000000" in classes or b"0000 0000" in classes or b"0000-0000" in classes
-    return run, _CARD_DIGITS in classes.translate(None, b" -")
+    return run, card
 
 
 def _could_be_card(text: str) -> bool:
@@ -343,7 +350,8 @@ class Redactor:
     def text(self, text: str) -> str:
         """Redact secret-looking values inside free text, keeping the text around them."""
         clean = self._clean
-        if text in clean:
+        # Only short texts are remembered: a long one would pay for hashing all of it.
+        if len(text) <= _CLEAN_MAX_LEN and text in clean:
             return text
         if text.isascii():
             out = self._scan_ascii(text)
