@@ -67,10 +67,11 @@ _ASCII_DIGIT_CLASS = bytes(
     48 if 48 <= c <= 57 else c if c in b" -" else 120 for c in range(256)
 )  # digits -> "0", " " and "-" kept, anything else -> "x"
 _CARD_DIGITS = b"0" * 13
-# The last text _digit_shape judged, with its answer: the scan asks about the same text
-# twice (does it need a scan, could a card rule match). Held, the text cannot be freed,
-# so its id cannot be reused by another string while it is here.
-_SHAPE_MEMO: list[tuple[str, tuple[bool, bool]]] = [("", (False, False))]
+# The last text _digit_shape judged, with its answer and whether the digit run was
+# looked for: the scan asks about the same text twice (does it need a scan, could a
+# card rule match). Held, the text cannot be freed, so its id cannot be reused by
+# another string while it is here.
+_SHAPE_MEMO: list[tuple[str, tuple[bool, bool], bool]] = [("", (False, False), True)]
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _NOT_ALNUM = bytes(c for c in range(256) if not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122))
 
@@ -80,32 +81,35 @@ def _joined(key: str) -> str:
     return "".join(_WORDS_OF_KEY.findall(key)).lower()
 
 
-def _digit_shape(text: str) -> tuple[bool, bool]:
-    """For ASCII *text*: whether ``_DIGIT_RUN`` matches, and whether 13 digits stand
-    close enough together to be a card number."""
+def _digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
+    """For ASCII *text*: whether ``_DIGIT_RUN`` matches (looked for only if *run*, else
+    False), and whether 13 digits stand close enough together to be a card number."""
     last = _SHAPE_MEMO[0]
-    if last[0] is text:
+    if last[0] is text and (last[2] or not run):
         return last[1]
     # Short text: one pass costs less than a find() per digit.
-    shape = _dense_digit_shape(text) if len(text) < _DENSE_BELOW else _sparse_digit_shape(text)
-    _SHAPE_MEMO[0] = (text, shape)
+    if len(text) < _DENSE_BELOW:
+        shape = _dense_digit_shape(text, run=run)
+    else:
+        shape = _sparse_digit_shape(text, run=run)
+    _SHAPE_MEMO[0] = (text, shape, run)
     return shape
 
 
-def _sparse_digit_shape(text: str) -> tuple[bool, bool]:
+def _sparse_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
     find = text.find
     positions: list[int] = []
     for digit in _DIGITS:
         at = find(digit)
         while at >= 0:
             if len(positions) == _SPARSE:
-                return _dense_digit_shape(text)
+                return _dense_digit_shape(text, run=run)
             positions.append(at)
             at = find(digit, at + 1)
     if len(positions) < 8:
         return False, False
     positions.sort()
-    run = card = False
+    found = card = False
     start = prev = positions[0]
     count = 0
     # Both patterns allow at most one character between two digits, so neither spans
@@ -113,31 +117,31 @@ def _sparse_digit_shape(text: str) -> tuple[bool, bool]:
     # on just that stretch (the pattern has no lookaround, so the bounds change nothing).
     for at in [*positions, len(text) + 3]:
         if at - prev > 2:
-            if count >= 8 and not run:
-                run = _DIGIT_RUN.search(text, start, prev + 1) is not None
+            if count >= 8 and not found:
+                found = _DIGIT_RUN.search(text, start, prev + 1) is not None
             card = card or count >= 13
             start, count = at, 0
         count += 1
         prev = at
-    return run, card
+    return found, card
 
 
-def _dense_digit_shape(text: str) -> tuple[bool, bool]:
+def _dense_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
     # One pass instead of a find() per digit: digits become "0", " " and "-" go, so a
     # card is 13 zeros in a row. Eight zeros are what a digit run needs at least; only
     # then is the exact test (spaces and dashes kept) paid for.
     data = text.encode()
     joined = data.translate(_ASCII_DIGIT_CLASS, b" -")
     card = _CARD_DIGITS in joined
-    if b"00000000" not in joined:
+    if not run or b"00000000" not in joined:
         return False, card
     classes = data.translate(_ASCII_DIGIT_CLASS)
-    run = b"00000000" in classes or b"0000 0000" in classes or b"0000-0000" in classes
-    return run, card
+    found = b"00000000" in classes or b"0000 0000" in classes or b"0000-0000" in classes
+    return found, card
 
 
 def _could_be_card(text: str) -> bool:
-    return _digit_shape(text)[1]
+    return _digit_shape(text, run=False)[1]
 
 
 def _credential_hint(text: str) -> bool:
@@ -381,7 +385,11 @@ class Redactor:
             _has_cloud_key: _has_cloud_key(text),
             _has_url_credential: seps and _has_url_credential(text),
         }
-        run, answers[_could_be_card] = _digit_shape(text) if len(text) >= 13 else (False, False)
+        # The digit run only matters to the scan test, when nothing else answers it.
+        known = seps or any(answers.values())
+        run, answers[_could_be_card] = (
+            _digit_shape(text, run=not known) if len(text) >= 13 else (False, False)
+        )
         names = seps and bool(self._listed) and self._may_name_secret(text)
         if not (self._custom or names or any(answers.values())):
             return text
