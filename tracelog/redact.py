@@ -354,22 +354,24 @@ class Redactor:
     def text(self, text: str) -> str:
         """Redact secret-looking values inside free text, keeping the text around them."""
         clean = self._clean
-        # Only short texts are remembered: a long one would pay for hashing all of it.
-        if len(text) <= _CLEAN_MAX_LEN and text in clean:
+        if len(text) > _CLEAN_MAX_LEN:
+            # Long text is never remembered (hashing all of it would cost more than the
+            # gates), and its scan test is asked from the gates' answers.
+            if text.isascii():
+                return self._scan_ascii(text)
+            return self._scan(text, {}) if self._needs_scan(text) else text
+        if text in clean:
             return text
-        if text.isascii():
-            out = self._scan_ascii(text)
-        elif self._needs_scan(text):
+        if self._needs_scan(text):
+            # Short text: the scan test's few regex steps cost less than asking every
+            # gate first; the rules' gates are still asked, one by one.
             out = self._scan(text, {})
-        else:
-            out = text
-        if out != text:
-            return out
-        if len(text) <= _CLEAN_MAX_LEN:
-            # Messages are mostly a few templates: remember the ones with nothing to hide.
-            if len(clean) >= _CLEAN_LIMIT:
-                clean.clear()
-            clean.add(text)
+            if out != text:
+                return out
+        # Messages are mostly a few templates: remember the ones with nothing to hide.
+        if len(clean) >= _CLEAN_LIMIT:
+            clean.clear()
+        clean.add(text)
         return text
 
     def _scan_ascii(self, text: str) -> str:
