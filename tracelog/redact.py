@@ -1,8 +1,10 @@
 """Secrets out of log lines, on by default.
 
 Rules are compiled once, in :class:`Redactor`'s constructor; the per-line work is a dict
-lookup per key and one regex scan per string. Redaction is a pure mapping -> mapping
-step and never raises: a value it cannot inspect becomes a placeholder.
+lookup per key and, per string, cheap gates (one-character searches first) that let
+through only the rules that could match, so a long clean value is never run through a
+regex. Redaction is a pure mapping -> mapping step and never raises: a value it cannot
+inspect becomes a placeholder.
 
 A key is secret when one of its *words* is a listed word. Keys are split into words on
 ``-``, ``_``, ``.``, spaces and camelCase (``X-Api-Key`` -> x, api, key); a listed entry
