@@ -1,8 +1,10 @@
 """Secrets out of log lines, on by default.
 
 Rules are compiled once, in :class:`Redactor`'s constructor; the per-line work is a dict
-lookup per key and one regex scan per string. Redaction is a pure mapping -> mapping
-step and never raises: a value it cannot inspect becomes a placeholder.
+lookup per key and, per string, cheap gates (one-character searches first) that let
+through only the rules that could match, so a long clean value is never run through a
+regex. Redaction is a pure mapping -> mapping step and never raises: a value it cannot
+inspect becomes a placeholder.
 
 A key is secret when one of its *words* is a listed word. Keys are split into words on
 ``-``, ``_``, ``.``, spaces and camelCase (``X-Api-Key`` -> x, api, key); a listed entry
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from tracelog._render import MAX_DEPTH, coerce
@@ -53,10 +55,133 @@ _CLEAN_LIMIT = 4096
 _CLEAN_MAX_LEN = 256
 _DIGIT_RUN = re.compile(r"\d{4}[ -]?\d{4}")
 
+# The per-string gates below only ever answer "no rule can match here" for ASCII text,
+# where each regex class is a plain byte set; other text takes every rule (as before).
+# str.find / ``in`` with one character is memchr, the only per-character work Python
+# does at memory speed; anything that looks at each character (regex, translate,
+# lower) costs 30-100x more. So each gate starts from single characters and only
+# counts, translates or runs a regex once those say a rule might match.
+_DIGITS = "0123456789"
+# Digits found one at a time with find() before one pass over the whole text is cheaper.
+_SPARSE = 16
+_DENSE_BELOW = 2048
+_ASCII_DIGIT_CLASS = bytes(
+    48 if 48 <= c <= 57 else c if c in b" -" else 120 for c in range(256)
+)  # digits -> "0", " " and "-" kept, anything else -> "x"
+_CARD_DIGITS = b"0" * 13
+# The last text _digit_shape judged, with its answer and whether the digit run was
+# looked for: the scan asks about the same text twice (does it need a scan, could a
+# card rule match). Held, the text cannot be freed, so its id cannot be reused by
+# another string while it is here.
+_SHAPE_MEMO: list[tuple[str, tuple[bool, bool], bool]] = [("", (False, False), True)]
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_LETTERS_BY_RARITY = "zqxjkvbpygfwmucldrhsnioate"
+_NOT_ALNUM = bytes(c for c in range(256) if not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122))
+
 
 def _joined(key: str) -> str:
     """*key*'s words, lowercased and joined: the form listed and allowed keys compare in."""
     return "".join(_WORDS_OF_KEY.findall(key)).lower()
+
+
+def _digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
+    """For ASCII *text*: whether ``_DIGIT_RUN`` matches (looked for only if *run*, else
+    False), and whether 13 digits stand close enough together to be a card number."""
+    last = _SHAPE_MEMO[0]
+    if last[0] is text and (last[2] or not run):
+        return last[1]
+    # Short text: one pass costs less than a find() per digit.
+    if len(text) < _DENSE_BELOW:
+        shape = _dense_digit_shape(text, run=run)
+    else:
+        shape = _sparse_digit_shape(text, run=run)
+    _SHAPE_MEMO[0] = (text, shape, run)
+    return shape
+
+
+def _sparse_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
+    find = text.find
+    positions: list[int] = []
+    for digit in _DIGITS:
+        at = find(digit)
+        while at >= 0:
+            if len(positions) == _SPARSE:
+                return _dense_digit_shape(text, run=run)
+            positions.append(at)
+            at = find(digit, at + 1)
+    if len(positions) < 8:
+        return False, False
+    positions.sort()
+    found = card = False
+    start = prev = positions[0]
+    count = 0
+    # Both patterns allow at most one character between two digits, so neither spans
+    # a gap of two: each cluster of digits is judged on its own, the run by its regex
+    # on just that stretch (the pattern has no lookaround, so the bounds change nothing).
+    for at in [*positions, len(text) + 3]:
+        if at - prev > 2:
+            if count >= 8 and not found:
+                found = _DIGIT_RUN.search(text, start, prev + 1) is not None
+            card = card or count >= 13
+            start, count = at, 0
+        count += 1
+        prev = at
+    return found, card
+
+
+def _dense_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
+    # One pass instead of a find() per digit: digits become "0", " " and "-" go, so a
+    # card is 13 zeros in a row. Eight zeros are what a digit run needs at least; only
+    # then is the exact test (spaces and dashes kept) paid for.
+    data = text.encode()
+    joined = data.translate(_ASCII_DIGIT_CLASS, b" -")
+    card = _CARD_DIGITS in joined
+    if not run or b"00000000" not in joined:
+        return False, card
+    classes = data.translate(_ASCII_DIGIT_CLASS)
+    found = b"00000000" in classes or b"0000 0000" in classes or b"0000-0000" in classes
+    return found, card
+
+
+def _could_be_card(text: str) -> bool:
+    return _digit_shape(text, run=False)[1]
+
+
+def _credential_hint(text: str) -> bool:
+    """For ASCII *text*: whether ``_CREDENTIAL_HINT`` matches ("bearer"/"basic" and a space)."""
+    if "b" not in text and "B" not in text:
+        return False
+    find, seen = text.find, 0
+    for letter in "bB":
+        at = find(letter)
+        while at >= 0:
+            seen += 1
+            if seen > _SPARSE:
+                return _CREDENTIAL_HINT.search(text) is not None
+            word = text[at + 1 : at + 6].lower()
+            if (word == "earer" and text[at + 6 : at + 7].isspace()) or (
+                word[:4] == "asic" and text[at + 5 : at + 6].isspace()
+            ):
+                return True
+            at = find(letter, at + 1)
+    return False
+
+
+def _has_jwt(text: str) -> bool:
+    return "J" in text and "eyJ" in text
+
+
+def _has_cloud_key(text: str) -> bool:
+    return "A" in text and ("AKIA" in text or "ASIA" in text)
+
+
+def _has_url_credential(text: str) -> bool:
+    return "@" in text and "://" in text
+
+
+def _rarest(word: bytes) -> bytes:
+    """The character of *word* least common in English text (digits count as rarest)."""
+    return bytes([min(word, key=lambda c: _LETTERS_BY_RARITY.find(chr(c)))])
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -108,6 +233,7 @@ class Redactor:
         "_clean",
         "_custom",
         "_key_cache",
+        "_key_words",
         "_listed",
         "_run",
         "_value_rules",
@@ -142,8 +268,18 @@ class Redactor:
         # The most words a listed entry spans: "order_secret_ref" is three.
         self._run = max((len(_WORDS_OF_KEY.findall(w)) for w in words), default=0)
         self._key_cache: dict[str, bool] = {}
+        # A secret key's words, joined, are a stretch of the text's letters and digits
+        # (lowercased, everything else dropped) holding a listed entry; an entry that
+        # contains another one is found by the shorter one.
+        # Each with its rarest character: a one-byte search (memchr) rules most out.
+        self._key_words = tuple(
+            (_rarest(word), word)
+            for word in sorted(
+                w.encode() for w in self._listed if not any(o != w and o in w for o in self._listed)
+            )
+        )
 
-        rules: list[tuple[re.Pattern[str], Any]] = []
+        rules: list[tuple[re.Pattern[str], Any, Callable[[str], bool] | None]] = []
         self._clean: set[str] = set()
         self._custom = False
         if defaults:
@@ -158,11 +294,11 @@ class Redactor:
                     raise ValueError(f"bad redaction pattern {pattern!r}: {exc}") from None
             else:
                 raise TypeError(f"redaction patterns must be str or re.Pattern, got {pattern!r}")
-            rules.append((compiled, replacement))
+            rules.append((compiled, replacement, None))
             self._custom = True
         self._value_rules = tuple(rules)
 
-    def _default_rules(self) -> list[tuple[re.Pattern[str], Any]]:
+    def _default_rules(self) -> list[tuple[re.Pattern[str], Any, Callable[[str], bool] | None]]:
         r = self.replacement
 
         def card(match: re.Match[str]) -> str:
@@ -172,14 +308,24 @@ class Redactor:
         def basic(match: re.Match[str]) -> str:
             return match[1] + r if _is_basic_credential(match[2]) else match[0]
 
+        # Each rule with its gate: for ASCII text, a cheap test that is true wherever
+        # the rule could match.
         return [
-            (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"), rf"\g<1>{r}"),
-            (re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"), basic),
-            (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), r),
-            (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), r),
+            (
+                re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
+                rf"\g<1>{r}",
+                _credential_hint,
+            ),
+            (
+                re.compile(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
+                basic,
+                _credential_hint,
+            ),
+            (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), r, _has_jwt),
+            (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), r, _has_cloud_key),
             # Bounded by non-word characters: a run of digits inside a hex id or a
             # token is not a card number.
-            (re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), card),
+            (re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])"), card, _could_be_card),
             (
                 # The scheme starts where a run of scheme characters starts and is at most
                 # 32 long: each run is tried once, not once per letter (which is
@@ -189,6 +335,7 @@ class Redactor:
                     r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]*:)[^/\s@]+(@)"
                 ),
                 rf"\g<1>{r}\g<2>",
+                _has_url_credential,
             ),
         ]
 
@@ -217,22 +364,83 @@ class Redactor:
     def text(self, text: str) -> str:
         """Redact secret-looking values inside free text, keeping the text around them."""
         clean = self._clean
+        if len(text) > _CLEAN_MAX_LEN:
+            # Long text is never remembered (hashing all of it would cost more than the
+            # gates), and its scan test is asked from the gates' answers.
+            if text.isascii():
+                return self._scan_ascii(text)
+            return self._scan(text, {}) if self._needs_scan(text) else text
         if text in clean:
             return text
         if self._needs_scan(text):
-            out = text
-            for pattern, repl in self._value_rules:
-                out = pattern.sub(repl, out)
-            if self._listed and ("=" in out or ":" in out):
-                out = self._pairs(out)
+            # Short text: the scan test's few regex steps cost less than asking every
+            # gate first; the rules' gates are still asked, one by one.
+            out = self._scan(text, {})
             if out != text:
                 return out
-        if len(text) <= _CLEAN_MAX_LEN:
-            # Messages are mostly a few templates: remember the ones with nothing to hide.
-            if len(clean) >= _CLEAN_LIMIT:
-                clean.clear()
-            clean.add(text)
+        # Messages are mostly a few templates: remember the ones with nothing to hide.
+        if len(clean) >= _CLEAN_LIMIT:
+            clean.clear()
+        clean.add(text)
         return text
+
+    def _scan_ascii(self, text: str) -> str:
+        """What :meth:`_needs_scan` and :meth:`_scan` give, asking each gate once.
+
+        When no gate opens, no rule can match and the answer is *text*; the scan test
+        is asked only after that, from the same answers.
+        """
+        seps = "=" in text or ":" in text
+        answers: dict[Callable[[str], bool], bool] = {
+            _credential_hint: _credential_hint(text),
+            _has_jwt: _has_jwt(text),
+            _has_cloud_key: _has_cloud_key(text),
+            _has_url_credential: seps and _has_url_credential(text),
+        }
+        # The digit run only matters to the scan test, when nothing else answers it.
+        known = seps or any(answers.values())
+        run, answers[_could_be_card] = (
+            _digit_shape(text, run=not known) if len(text) >= 13 else (False, False)
+        )
+        names = seps and bool(self._listed) and self._may_name_secret(text)
+        if not (self._custom or names or any(answers.values())):
+            return text
+        if not (
+            self._custom
+            or seps
+            or run
+            or answers[_credential_hint]
+            or answers[_has_jwt]
+            or answers[_has_cloud_key]
+        ):
+            return text
+        answers[self._may_name_secret] = names
+        return self._scan(text, answers)
+
+    def _scan(self, text: str, answers: dict[Callable[[str], bool], bool]) -> str:
+        # *answers* are the gates' answers about *text*, as far as they were asked.
+        out = text
+        for pattern, repl, gate in self._value_rules:
+            # A gate is asked about the text as the rules before it left it; a
+            # replacement may have made it non-ASCII, and then every rule runs.
+            if (
+                gate is None
+                or not out.isascii()
+                or (answers[gate] if out is text and gate in answers else gate(out))
+            ):
+                out = pattern.sub(repl, out)
+        if self._listed and ("=" in out or ":" in out):
+            name = self._may_name_secret
+            if answers[name] if out is text and name in answers else name(out):
+                out = self._pairs(out)
+        return out
+
+    def _may_name_secret(self, text: str) -> bool:
+        """False only when no key in *text* can be secret (ASCII text; others: True)."""
+        if not text.isascii():
+            return True
+        letters = text.encode().translate(_LOWER, _NOT_ALNUM)
+        return any(rare in letters and word in letters for rare, word in self._key_words)
 
     def _pairs(self, text: str) -> str:
         # A loop rather than re.sub: after a pair whose key is not secret the scan goes
