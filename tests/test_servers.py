@@ -369,7 +369,9 @@ def runserver_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 class TestDjangoRunserver:
     def test_every_stderr_line_is_json(self, runserver_run: Run) -> None:
         """Logging goes to stderr as JSON; stdout holds only the command's own banner."""
-        lines = [orjson.loads(x) for x in runserver_run.stderr.splitlines()]
+        text = runserver_run.stderr.splitlines()
+        assert [] == [x for x in text if not x.startswith("{")]
+        lines = [orjson.loads(x) for x in text]
         assert {"django.server", "django.request", "orders"} == {x["logger"] for x in lines}
         assert "Starting development server at" in runserver_run.stdout
         assert [] == [x for x in runserver_run.stdout.splitlines() if x.startswith("{")]
