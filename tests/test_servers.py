@@ -113,6 +113,10 @@ def serve(
             wait_for_port(port, proc)
             statuses = requests(f"http://127.0.0.1:{port}")
             wait_for_text(until, out, err)
+            # A request's SERVER span may end after its access line (the middleware holds
+            # the context until the response is closed): stop only once every request's
+            # span record is written, or the stop races the last export.
+            wait_for_spans(spans, len(statuses))
         finally:
             stop_process(proc, stop)
     span_lines = spans.read_text().splitlines() if spans.exists() else []
@@ -129,6 +133,22 @@ def stop_process(proc: subprocess.Popen[bytes], how: signal.Signals) -> None:
         proc.wait()
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)  # anything the server left behind
+
+
+def wait_for_spans(path: Path, count: int) -> None:
+    """Bounded wait until *path* holds *count* SERVER span records, or stops growing for 1 s
+    (some runs export fewer: the tests then say what is missing)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    size, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        if text.count('"kind":"server"') >= count:
+            return
+        if len(text) != size:
+            size, since = len(text), time.monotonic()
+        elif time.monotonic() - since > 1.0:
+            return
+        time.sleep(0.05)
 
 
 def wait_for_text(text: str, *paths: Path) -> None:
