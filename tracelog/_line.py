@@ -119,9 +119,9 @@ class LineEncoder:
         exc_info: ExcInfo | None = None,
         site: Mapping[str, Any] | None = None,
     ) -> bytes:
-        """Build and render the line."""
+        """Build and render the line; never raises."""
         try:
-            return render.dumps(
+            return self.serialize(
                 self.build(
                     ts,
                     levelno,
@@ -136,7 +136,15 @@ class LineEncoder:
                 )
             )
         except Exception as exc:  # pragma: no cover - build() guards its own inputs
-            return render.dumps({"message": message, "tracelog_error": render.safe_repr(exc)})
+            return self.serialize_failure(message, exc)
+
+    def serialize(self, line: dict[str, Any]) -> bytes:
+        """The bytes of a built line, with its newline (a subclass may render otherwise)."""
+        return render.dumps(line)
+
+    def serialize_failure(self, message: str, exc: BaseException) -> bytes:  # pragma: no cover
+        """The line written when building one failed: the message and what went wrong."""
+        return render.dumps({"message": message, "tracelog_error": render.safe_repr(exc)})
 
     def build(
         self,

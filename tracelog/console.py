@@ -25,8 +25,7 @@ from tracelog.schemas import DEFAULT, EcsSchema, all_readers
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from tracelog._context import TraceContext
-    from tracelog.schemas import ExcInfo, Schema
+    from tracelog.schemas import Schema
 
 __all__ = ["ConsoleEncoder", "color_for", "format_line", "layout_of"]
 
@@ -140,34 +139,11 @@ class ConsoleEncoder(LineEncoder):
         )
         self.colors = Colors(color_for(stream) if color is None else bool(color))
 
-    def encode(
-        self,
-        ts: float,
-        levelno: int,
-        levelname: str,
-        logger: str | None,
-        message: str,
-        ctx: TraceContext | None,
-        resource_service: str | None,
-        fields: Mapping[str, Any] | None,
-        exc_info: ExcInfo | None = None,
-        site: Mapping[str, Any] | None = None,
-    ) -> bytes:
-        """The console line for one event, ending in a newline; never raises."""
-        try:
-            line = self.build(
-                ts,
-                levelno,
-                levelname,
-                logger,
-                message,
-                ctx,
-                resource_service,
-                fields,
-                exc_info,
-                site,
-            )
-            text = format_line(line, self.colors, DEFAULT)
-        except Exception as exc:  # pragma: no cover - build() guards its own inputs
-            text = f"{escape(message)}  tracelog_error={escape(repr(exc))}"
+    def serialize(self, line: dict[str, Any]) -> bytes:
+        """The console text of a built line, with its newline."""
+        return (format_line(line, self.colors, DEFAULT) + "\n").encode("utf-8", "backslashreplace")
+
+    def serialize_failure(self, message: str, exc: BaseException) -> bytes:  # pragma: no cover
+        """What went wrong, on one escaped console line."""
+        text = f"{escape(message)}  tracelog_error={escape(repr(exc))}"
         return (text + "\n").encode("utf-8", "backslashreplace")
