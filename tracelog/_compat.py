@@ -172,12 +172,14 @@ def span_event_limit(span: Any) -> int | None:
 def structlog_context_vars() -> dict[str, Any] | None:
     """structlog's registry of the contextvars ``bind_contextvars()`` created, or None.
 
-    While it is empty, ``merge_contextvars`` has nothing to merge and the fast path skips
-    the call. Without it (another structlog), the caller always merges.
+    While it is empty nothing is bound, and both adapters skip asking. None when
+    ``structlog.contextvars`` is not loaded (the caller asks again later) or keeps no such
+    registry (another structlog: the caller always asks). Never imports structlog.
     """
-    from structlog import contextvars as structlog_contextvars  # noqa: PLC0415
-
-    found = getattr(structlog_contextvars, "_CONTEXT_VARS", None)
+    module = sys.modules.get("structlog.contextvars")
+    if module is None:
+        return None
+    found = getattr(module, "_CONTEXT_VARS", None)
     if not isinstance(found, dict):  # pragma: no cover - a structlog that moved it
         FALLBACKS.append("structlog.contextvars._CONTEXT_VARS")
         return None

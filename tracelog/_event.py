@@ -30,8 +30,6 @@ __all__ = ["USER_PREFIX", "Scrubber", "resolve_redactor"]
 #: The prefix a user field takes when its name is one of the output's own keys.
 USER_PREFIX = "user."
 _MAX_STRING = render.MAX_STRING
-# The longest text the Redactor remembers as clean (longer ones are scanned each time).
-_MEMO_MAX = 256
 # The ints a JSON line holds as numbers (orjson's range); others are written as text.
 _INT_MIN, _INT_LIMIT = -(2**63), 2**64
 
@@ -71,7 +69,9 @@ class Scrubber:
             message = render.safe_str(message)
         redactor = self.redactor
         # The memo of clean texts holds short ones only: a long text is not hashed to ask.
-        if redactor is not None and (len(message) > _MEMO_MAX or message not in redactor._clean):
+        if redactor is not None and (
+            len(message) > redactor.MEMO_MAX_LEN or message not in redactor._clean
+        ):
             message = redactor.text(message)
         return message
 
@@ -92,6 +92,7 @@ class Scrubber:
             # The redactor's memos, read directly: a hit costs a lookup, not a call.
             known_keys = redactor._key_cache
             clean = redactor._clean
+            memo_max = redactor.MEMO_MAX_LEN
             secret = redactor.is_secret_key
             scan = redactor.text
             walk = redactor.value
@@ -116,7 +117,7 @@ class Scrubber:
                 if is_secret:
                     value = redactor.replacement  # noqa: PLW2901
                 elif t is str:
-                    if len(value) > _MEMO_MAX or value not in clean:
+                    if len(value) > memo_max or value not in clean:
                         value = scan(value)  # noqa: PLW2901
                 elif t is dict or t is list:
                     value = walk(value)  # noqa: PLW2901

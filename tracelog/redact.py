@@ -22,7 +22,7 @@ from __future__ import annotations
 import binascii
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from tracelog._render import MAX_DEPTH, coerce
 
@@ -227,6 +227,10 @@ class Redactor:
     .. versionchanged:: 0.2.0
        Keys match by word, not by substring; ``allow=``.
     """
+
+    #: The longest text remembered as clean; longer texts are scanned each time (and a
+    #: caller need not hash them to ask the memo).
+    MEMO_MAX_LEN: ClassVar[int] = _CLEAN_MAX_LEN
 
     __slots__ = (
         "_allow",

@@ -20,6 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 from tracelog import _render as render
+from tracelog._compat import structlog_context_vars
 from tracelog._context import TraceContext, capture, capture_span
 from tracelog._levels import ERROR
 from tracelog._sampling import BUFFER, DROP
@@ -91,13 +92,12 @@ def bound_contextvars() -> dict[str, Any] | None:
     """
     registry = _registry[0]
     if registry is None:
-        module = sys.modules.get("structlog.contextvars")
-        if module is None:
+        if "structlog.contextvars" not in sys.modules:
             return None
         # structlog's registry of every contextvar bind_contextvars() made (mutated in
         # place); without it (another structlog), always ask.
-        registry = getattr(module, "_CONTEXT_VARS", None)
-        registry = _registry[0] = {None: None} if registry is None else registry
+        found = structlog_context_vars()
+        registry = _registry[0] = {None: None} if found is None else found
     if not registry:
         return None
     try:
