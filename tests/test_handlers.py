@@ -329,3 +329,44 @@ class TestFormatterOptions:
         fmt = JsonFormatter("%(message)s %(levelname)s")
         record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
         assert "m" == orjson.loads(fmt.format(record))["message"]
+
+
+class _EarlyRecord(logging.LogRecord):
+    """A record class that sets an attribute of its own before LogRecord's."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self.tenant = "acme"
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def user_fields_of(rec: logging.LogRecord) -> dict[str, object]:
+    line = orjson.loads(JsonFormatter().format(rec))
+    own = {"timestamp", "level", "logger", "message", "service"}
+    return {k: v for k, v in line.items() if k not in own}
+
+
+class TestUserFields:
+    def test_extras_in_the_order_given(self) -> None:
+        """makeRecord's extra= fields come out in order, and a filter's attribute too."""
+        logger = logging.getLogger("fields.order")
+        rec = logger.makeRecord(
+            "fields.order", logging.INFO, __file__, 1, "m", (), None, extra={"b": 1, "a": 2}
+        )
+        rec.added_by_filter = "yes"
+        assert {"b": 1, "a": 2, "added_by_filter": "yes"} == user_fields_of(rec)
+        assert ["b", "a", "added_by_filter"] == list(user_fields_of(rec))
+
+    def test_a_moved_standard_attribute_loses_no_field(self) -> None:
+        """A standard attribute deleted and set again (now last) hides no extra field."""
+        logger = logging.getLogger("fields.moved")
+        rec = logger.makeRecord(
+            "fields.moved", logging.INFO, __file__, 1, "m", (), None, extra={"order_id": "A-1"}
+        )
+        del rec.funcName
+        rec.funcName = "handler"
+        assert {"order_id": "A-1"} == user_fields_of(rec)
+
+    def test_attribute_set_before_logrecord_init_is_a_field(self) -> None:
+        """A LogRecord subclass's own early attribute is a user field, not skipped."""
+        rec = _EarlyRecord("fields.early", logging.INFO, __file__, 1, "m", (), None)
+        assert {"tenant": "acme"} == user_fields_of(rec)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -141,3 +143,27 @@ class TestSchemaConfig:
     def test_custom_level_name(self) -> None:
         """A custom stdlib level keeps its own name, lowercased."""
         assert "notice" == DEFAULT.level(25, "NOTICE")
+
+
+def iso_from_micros(micros: int, digits: int) -> str:
+    """The expected text, worked out with datetime from whole microseconds."""
+    sec, frac = divmod(micros, 1_000_000)
+    head = datetime.fromtimestamp(sec, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{head}.{frac // 10 ** (6 - digits):0{digits}d}Z"
+
+
+class TestTimestamps:
+    @given(st.floats(min_value=0, max_value=4e9, allow_nan=False))
+    def test_micro_and_milli_text(self, ts: float) -> None:
+        """Both clocks print the time truncated to their digits, for any instant."""
+        micros = int(ts * 1_000_000.0)
+        assert iso_from_micros(micros, 6) == DEFAULT.timestamp(ts)
+        assert iso_from_micros(micros, 3) == get_schema("ecs").timestamp(ts)
+
+    def test_steps_across_millisecond_and_second(self) -> None:
+        """The per-millisecond prefix is renewed as time moves on, and back."""
+        base = 1_764_633_599.998  # 2025-12-01T23:59:59.998
+        steps = [base, base + 0.0004, base + 0.0011, base + 0.0025, base + 1.5, base]
+        expected = [iso_from_micros(int(t * 1_000_000.0), 6) for t in steps]
+        assert expected == [DEFAULT.timestamp(t) for t in steps]
+        assert "2025-12-02T00:00:00.000" in expected[3]

@@ -86,49 +86,72 @@ class Scrubber:
         """
         # Written out inline on purpose: this runs once per field of every log call, and
         # on these machines every avoided function call is ~0.1 us.
-        redactor = self.redactor
         coerce = render.coerce
-        if redactor is not None:
-            # The redactor's memos, read directly: a hit costs a lookup, not a call.
-            known_keys = redactor._key_cache
-            clean = redactor._clean
-            memo_max = redactor.MEMO_MAX_LEN
-            secret = redactor.is_secret_key
-            scan = redactor.text
-            walk = redactor.value
+        redactor = self.redactor
+        if redactor is None:
+            for key, value in fields.items():
+                if type(key) is not str:
+                    key = render.safe_str(key)  # noqa: PLW2901
+                t = type(value)
+                if t is str:
+                    if len(value) > _MAX_STRING:
+                        value = coerce(value)  # noqa: PLW2901
+                elif t is int:
+                    if not _INT_MIN <= value < _INT_LIMIT:  # past 64 bits: as text
+                        value = coerce(value)  # noqa: PLW2901
+                elif t is not bool and value is not None:
+                    value = coerce(value)  # noqa: PLW2901
+                if key in reserved or key in out:
+                    key = self._free_key(out, key, value)  # noqa: PLW2901
+                    if key is None:
+                        continue
+                out[key] = value
+            return out
+        # The redactor's memos, read directly: a hit costs a lookup, not a call.
+        known_keys = redactor._key_cache
+        clean = redactor._clean
+        memo_max = redactor.MEMO_MAX_LEN
+        secret = redactor.is_secret_key
+        scan = redactor.text
         for key, value in fields.items():
             if type(key) is not str:
                 key = render.safe_str(key)  # noqa: PLW2901
+            is_secret = known_keys.get(key)
+            if is_secret is None:
+                is_secret = secret(key)
             t = type(value)
-            if t is str:
-                if len(value) > _MAX_STRING:
-                    value = coerce(value)  # noqa: PLW2901
+            if is_secret:
+                value = redactor.replacement  # noqa: PLW2901
+            elif t is str:
+                # The usual field: a short text seen before is one set lookup.
+                if len(value) > memo_max or value not in clean:
+                    value = scan(value if len(value) <= _MAX_STRING else coerce(value))  # noqa: PLW2901
             elif t is int:
                 if not _INT_MIN <= value < _INT_LIMIT:  # past 64 bits: as text
-                    value = coerce(value)  # noqa: PLW2901
-                    t = type(value)
+                    value = scan(coerce(value))  # noqa: PLW2901
             elif t is not bool and value is not None:
                 value = coerce(value)  # noqa: PLW2901
                 t = type(value)
-            if redactor is not None:
-                is_secret = known_keys.get(key)
-                if is_secret is None:
-                    is_secret = secret(key)
-                if is_secret:
-                    value = redactor.replacement  # noqa: PLW2901
-                elif t is str:
-                    if len(value) > memo_max or value not in clean:
-                        value = scan(value)  # noqa: PLW2901
+                if t is str:
+                    value = scan(value)  # noqa: PLW2901
                 elif t is dict or t is list:
-                    value = walk(value)  # noqa: PLW2901
+                    value = redactor.value(value)  # noqa: PLW2901
             if key in reserved or key in out:
-                if out.get(key) == value:
+                key = self._free_key(out, key, value)  # noqa: PLW2901
+                if key is None:
                     continue
-                key = USER_PREFIX + key  # noqa: PLW2901
-                while key in out:
-                    key = "_" + key  # noqa: PLW2901
             out[key] = value
         return out
+
+    @staticmethod
+    def _free_key(out: dict[str, Any], key: str, value: Any) -> str | None:
+        """The key a colliding field takes (``user.<name>``), or None to leave it out."""
+        if out.get(key) == value:
+            return None
+        key = USER_PREFIX + key
+        while key in out:
+            key = "_" + key
+        return key
 
     def exception(self, exc_info: ExcInfo) -> tuple[str, str, str]:
         """(type, message, stack trace) of an exception, cut to size and redacted."""

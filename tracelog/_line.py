@@ -38,11 +38,14 @@ class LineEncoder:
 
     __slots__ = (
         "_args_deploy",
+        "_clean",
         "_deploy",
         "_env_deploy",
         "_fallback",
         "_head",
         "_last_deploy",
+        "_memo_max",
+        "_plain",
         "redactor",
         "schema",
         "scrubber",
@@ -59,12 +62,17 @@ class LineEncoder:
         environment: str | None = None,
     ) -> None:
         self.schema = get_schema(schema)
+        self._plain = type(self).serialize is LineEncoder.serialize
         self._head = self.schema.head_writer()
         if service is not None and (not isinstance(service, str) or not service.strip()):
             raise ValueError(f"service must be a non-empty string, not {service!r}")
         self.service = service
         self.redactor: Redactor | None = resolve_redactor(redact)
         self.scrubber = Scrubber(self.redactor)
+        # The redactor's memo of short texts known clean (and JSON-safe: only the
+        # scrubbed form of a message is remembered).
+        self._clean = None if self.redactor is None else self.redactor._clean
+        self._memo_max = 0 if self.redactor is None else self.redactor.MEMO_MAX_LEN
         self._fallback = fallback_service()
         for name, value in (("version", version), ("environment", environment)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -121,20 +129,20 @@ class LineEncoder:
     ) -> bytes:
         """Build and render the line; never raises."""
         try:
-            return self.serialize(
-                self.build(
-                    ts,
-                    levelno,
-                    levelname,
-                    logger,
-                    message,
-                    ctx,
-                    resource_service,
-                    fields,
-                    exc_info,
-                    site,
-                )
+            line = self.build(
+                ts,
+                levelno,
+                levelname,
+                logger,
+                message,
+                ctx,
+                resource_service,
+                fields,
+                exc_info,
+                site,
             )
+            # The JSON layouts' serialize() is render.dumps: called straight, one call less.
+            return render.dumps(line) if self._plain else self.serialize(line)
         except Exception as exc:  # pragma: no cover - build() guards its own inputs
             return self.serialize_failure(message, exc)
 
@@ -171,12 +179,16 @@ class LineEncoder:
             # A server logs a request's failure after the request's span ended: the
             # exception kept the ids of the request it escaped from.
             ctx = escaped_context(exc_info)
+        clean = self._clean
+        # A message seen before (the usual case: a few templates) is one set lookup.
+        if clean is None or len(message) > self._memo_max or message not in clean:
+            message = scrubber.message(message)
         line = self._head(
             ts,
             levelno,
             levelname,
             logger,
-            scrubber.message(message),
+            message,
             self.service or resource_service or self._fallback,
             ctx,
         )

@@ -355,10 +355,9 @@ class Bridge:
         try:
             scrubber = self.scrubber
             message = scrubber.message(message)
-            sec = int(ts)
-            # The line prints microseconds, truncated: build the ns from the same digits
-            # so the event's time and the line's time are one instant.
-            ns = sec * 1_000_000_000 + int((ts - sec) * 1_000_000) * 1000
+            # The line prints microseconds, truncated, as int(ts * 1e6) (schemas._clock):
+            # the ns are built from the same digits, so event and line are one instant.
+            ns = int(ts * 1_000_000.0) * 1000
             attributes: dict[str, Any] = {SEVERITY_KEY: levelname, MESSAGE_KEY: message}
             if logger is not None:
                 attributes[LOGGER_KEY] = logger

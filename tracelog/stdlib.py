@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
@@ -80,6 +81,8 @@ RESERVED_ATTRS: frozenset[str] = (
     | FOREIGN_TRACE_ATTRS
 )
 _PLAIN_RECORD_SIZE = len(_BLANK)
+# The last attribute LogRecord.__init__ sets: in a record it made, it sits at this index.
+_LAST_OWN = (_PLAIN_RECORD_SIZE - 1, list(_BLANK)[-1])
 
 
 _registry: list[Any] = [None]
@@ -190,13 +193,7 @@ def record_parts(
 ) -> tuple[str, dict[str, Any] | None, ExcInfo | None]:
     """(message, user fields, exc_info) of a record: what the line and the bridge use."""
     attrs = record.__dict__
-    # A record made by Logger.makeRecord has exactly the blank record's attributes;
-    # only then is the (ordered) scan for user fields skipped.
-    fields = (
-        {k: v for k, v in attrs.items() if k not in RESERVED_ATTRS}
-        if len(attrs) > _PLAIN_RECORD_SIZE
-        else None
-    )
+    fields = None if len(attrs) <= _PLAIN_RECORD_SIZE else _user_fields(attrs)
     if fields is not None and TEXT_IDS_ATTR in attrs:
         for key in attrs[TEXT_IDS_ATTR]:
             del fields[key]
@@ -219,6 +216,21 @@ def record_parts(
     if exc_info is not None and (not isinstance(exc_info, tuple) or exc_info[0] is None):
         exc_info = None
     return getattr(record, MESSAGE_ATTR, None) or message_of(record), fields, exc_info
+
+
+def _user_fields(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of a record that are user fields, in the order they were set."""
+    items = iter(attrs.items())
+    index, last = _LAST_OWN
+    # LogRecord.__init__ sets its own attributes first, always in one order; what follows
+    # (makeRecord's extra=, filters) is set later. When the record's attribute at the
+    # blank's last index is the blank's last one, none was removed or moved, and the scan
+    # starts past them. Otherwise (a subclass, a deleted attribute) every one is read.
+    for key, _ in islice(items, index, None):
+        if key != last:
+            items = iter(attrs.items())
+        break
+    return {key: value for key, value in items if key not in RESERVED_ATTRS}
 
 
 class JsonFormatter(OrjsonFormatter):
@@ -293,7 +305,7 @@ class JsonFormatter(OrjsonFormatter):
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
-        ctx = getattr(record, TRACE_ATTR, _UNSET)
+        ctx: Any = record.__dict__.get(TRACE_ATTR, _UNSET)
         span = None
         if ctx is _UNSET:
             # No filter ran: we are still on the caller's thread (direct handler).
@@ -307,7 +319,6 @@ class JsonFormatter(OrjsonFormatter):
         site = None
         if self._options is not None:
             fields, site = self._options.apply(record, fields)
-        ctx = cast("TraceContext | None", ctx)
         line = self.encoder.encode(
             record.created,
             record.levelno,
@@ -386,7 +397,7 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         return old
 
     def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]
-        rv = self.filter(record)
+        rv = self.filter(record) if self.filters else True
         if rv:
             if isinstance(rv, logging.LogRecord):
                 record = rv
@@ -404,8 +415,12 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         return (formatter.format(record) + "\n").encode("utf-8", "backslashreplace")
 
     def emit(self, record: logging.LogRecord) -> None:
+        formatter = self.formatter
         try:
-            line = self._line(record)
+            if isinstance(formatter, JsonFormatter):
+                line = formatter.format_bytes(record)
+            else:
+                line = self._line(record)
         except RecursionError:  # pragma: no cover - stdlib convention
             raise
         except Exception:

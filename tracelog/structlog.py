@@ -189,6 +189,29 @@ class JsonRenderer:
             ts = event_dict.pop(TIME_KEY, None) or time.time()
         return self.render_captured(logger_name, levelno, event_dict, ctx, service, ts, span)
 
+    def render_call(
+        self, logger_name: str | None, levelno: int, event: Any, fields: EventDict
+    ) -> bytes:
+        """The line of a call on tracelog's own logger, in direct mode; consumes *fields*.
+
+        The common call (a text message, no ``exc_info``/``logger`` key, no bridge) goes
+        straight to the encoder; anything else takes :meth:`render`, as a processor
+        chain would. *logger_name* is the logger's own name, a string or None.
+        """
+        if (
+            type(event) is not str
+            or "exc_info" in fields
+            or "logger" in fields
+            or CONTEXT_KEY in fields
+            or self.bridge is not None
+        ):
+            fields["event"] = event
+            return self.render(logger_name, levelno, fields)
+        ctx, service = capture()
+        return self.encoder.encode(
+            time.time(), levelno, level_name(levelno), logger_name, event, ctx, service, fields
+        )
+
     def render_captured(
         self,
         logger_name: Any,
@@ -526,7 +549,12 @@ class BoundLogger(BoundLoggerBase):
 
     def __init__(self, logger: Any, processors: Any, context: Any) -> None:
         super().__init__(logger, processors, context)
-        self._stdlib, self._levels = _stdlib_levels(getattr(logger, "name", None))
+        name = getattr(logger, "name", None)
+        # The name the line shows: a wrapped logger's name is fixed when it is made.
+        self._name: str | None = (
+            name if name is None or type(name) is str else render.safe_str(name)
+        )
+        self._stdlib, self._levels = _stdlib_levels(name)
 
     def _emit(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
         # stdlib's per-logger isEnabledFor cache, read directly: a hit is one dict read.
@@ -563,10 +591,17 @@ class BoundLogger(BoundLoggerBase):
         fields = {**context, **kw} if context else kw
         if _ALWAYS_MERGE or _BOUND_CONTEXTVARS:
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
+        name = self._name
+        if sampler is None and state.queue is None and not state.callsite:
+            # Direct mode, the common case: one call renders, one writes.
+            line = (state.renderer or _UNCONFIGURED_RENDERER).render_call(
+                name, levelno, event, fields
+            )
+            (state.sink or _default_sink()).write(line)
+            return None
         fields["event"] = event
         if state.callsite:
             fields[CALLSITE_KEY] = callsite()
-        name = getattr(self._logger, "name", None)
         if sampler is not None:
             _write_sampled(sampler, decision, ctx, service, name, levelno, fields)
         elif state.queue is not None:
