@@ -18,6 +18,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import orjson
@@ -48,13 +49,19 @@ def isolated_logger(
 
 
 def hand_minimum() -> Case:
-    """Read the span, build the dict, orjson, one write: the floor for any JSON logger."""
+    """Read the span, build the dict, orjson, one write: the floor for any JSON logger.
+
+    The time is ISO-8601 UTC, as every JSON logger writes it (the issue's "hand-written
+    minimum: orjson, ids, ISO time, one write"), at its cheapest: a ``datetime`` that
+    orjson formats in C.
+    """
     fd = os.open(os.devnull, os.O_WRONLY)
+    options = orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z
 
     def call() -> None:
         sc = trace.get_current_span().get_span_context()
         line = {
-            "timestamp": time.time(),
+            "timestamp": datetime.now(UTC),
             "level": "info",
             "logger": "bench",
             "message": "order placed",
@@ -62,7 +69,7 @@ def hand_minimum() -> Case:
             "spanId": format(sc.span_id, "016x"),
             "order_id": "A-1001",
         }
-        os.write(fd, orjson.dumps(line, option=orjson.OPT_APPEND_NEWLINE))
+        os.write(fd, orjson.dumps(line, option=options))
 
     return call
 
