@@ -302,16 +302,18 @@ class TestLineEdges:
     def test_non_str_key_and_prefixed_collision(self) -> None:
         """Non-str field keys are stringified; user.<name> collisions get another prefix."""
         enc = LineEncoder(redact=False)
-        line = enc.build(
-            0.0,
-            20,
-            "INFO",
-            "l",
-            "m",
-            None,
-            None,
-            {1: "one", "user.level": "first", "level": "second"},
-        )  # type: ignore[dict-item]
+        line = orjson.loads(
+            enc.encode(
+                0.0,
+                20,
+                "INFO",
+                "l",
+                "m",
+                None,
+                None,
+                {1: "one", "user.level": "first", "level": "second"},  # type: ignore[dict-item]
+            )
+        )
         assert ("one", "first", "second") == (line["1"], line["user.level"], line["_user.level"])
 
     def test_exception_text_is_redacted(self) -> None:
@@ -320,8 +322,8 @@ class TestLineEdges:
         try:
             raise ValueError("login failed password=hunter2")  # noqa: TRY301
         except ValueError:
-            line = enc.build(0.0, 40, "ERROR", "l", "m", None, None, None, sys.exc_info())  # type: ignore[arg-type]
-        assert "hunter2" not in orjson.dumps(line).decode()
+            line = enc.encode(0.0, 40, "ERROR", "l", "m", None, None, None, sys.exc_info())  # type: ignore[arg-type]
+        assert b"hunter2" not in line
 
     def test_bad_service(self) -> None:
         """An empty service name is refused."""

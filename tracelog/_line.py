@@ -127,23 +127,55 @@ class LineEncoder:
         exc_info: ExcInfo | None = None,
         site: Mapping[str, Any] | None = None,
     ) -> bytes:
-        """Build and render the line; never raises."""
+        """The line, in the schema's key order, as bytes with its newline; never raises.
+
+        *site* holds fields the layout already named (call site, format-string record
+        fields): written after the trace fields, before the user's, which cannot
+        replace them. One function on purpose: it runs for every line of both
+        frameworks, and each call layer is a measurable share of a line.
+        """
         try:
-            line = self.build(
+            scrubber = self.scrubber
+            schema = self.schema
+            if ctx is None and exc_info is not None:
+                # A server logs a request's failure after the request's span ended: the
+                # exception kept the ids of the request it escaped from.
+                ctx = escaped_context(exc_info)
+            clean = self._clean
+            # A message seen before (the usual case: a few templates) is one set lookup.
+            if clean is None or len(message) > self._memo_max or message not in clean:
+                message = scrubber.message(message)
+            line = self._head(
                 ts,
                 levelno,
                 levelname,
                 logger,
                 message,
+                self.service or resource_service or self._fallback,
                 ctx,
-                resource_service,
-                fields,
-                exc_info,
-                site,
             )
-            # The JSON layouts' serialize() is render.dumps: called straight, one call less.
+            deploy = self._deploy
+            if deploy is None:
+                # The Resource's pair: one cached tuple per provider, merged once a change.
+                found = resource_deployment()
+                last = self._last_deploy
+                if last[0] is found:
+                    deploy = last[1]
+                else:
+                    deploy = self._merge_deploy(found)
+                    self._last_deploy = (found, deploy)
+            if deploy is not None:
+                schema.add_deployment(line, deploy[0], deploy[1])
+            if site:
+                for key, value in site.items():
+                    line.setdefault(key, render.coerce(value))
+            if fields:
+                scrubber.fields_into(line, fields, schema.reserved)
+            if exc_info is not None:
+                schema.add_exception(line, *scrubber.exception(exc_info))
+            # The JSON layouts' serialize() is render.dumps: called straight.
             return render.dumps(line) if self._plain else self.serialize(line)
-        except Exception as exc:  # pragma: no cover - build() guards its own inputs
+        except Exception as exc:  # pragma: no cover - every step guards its own inputs
             return self.serialize_failure(message, exc)
 
     def serialize(self, line: dict[str, Any]) -> bytes:
@@ -153,62 +185,3 @@ class LineEncoder:
     def serialize_failure(self, message: str, exc: BaseException) -> bytes:  # pragma: no cover
         """The line written when building one failed: the message and what went wrong."""
         return render.dumps({"message": message, "tracelog_error": render.safe_repr(exc)})
-
-    def build(
-        self,
-        ts: float,
-        levelno: int,
-        levelname: str,
-        logger: str | None,
-        message: str,
-        ctx: TraceContext | None,
-        resource_service: str | None,
-        fields: Mapping[str, Any] | None,
-        exc_info: ExcInfo | None = None,
-        site: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """The line as a dict, in the schema's key order.
-
-        *site* holds fields the layout already named (call site, format-string record
-        fields): written after the trace fields, before the user's, which cannot
-        replace them.
-        """
-        scrubber = self.scrubber
-        schema = self.schema
-        if ctx is None and exc_info is not None:
-            # A server logs a request's failure after the request's span ended: the
-            # exception kept the ids of the request it escaped from.
-            ctx = escaped_context(exc_info)
-        clean = self._clean
-        # A message seen before (the usual case: a few templates) is one set lookup.
-        if clean is None or len(message) > self._memo_max or message not in clean:
-            message = scrubber.message(message)
-        line = self._head(
-            ts,
-            levelno,
-            levelname,
-            logger,
-            message,
-            self.service or resource_service or self._fallback,
-            ctx,
-        )
-        deploy = self._deploy
-        if deploy is None:
-            # The Resource's pair is one cached tuple per provider: merged once per change.
-            found = resource_deployment()
-            last = self._last_deploy
-            if last[0] is found:
-                deploy = last[1]
-            else:
-                deploy = self._merge_deploy(found)
-                self._last_deploy = (found, deploy)
-        if deploy is not None:
-            schema.add_deployment(line, deploy[0], deploy[1])
-        if site:
-            for key, value in site.items():
-                line.setdefault(key, render.coerce(value))
-        if fields:
-            scrubber.fields_into(line, fields, self.schema.reserved)
-        if exc_info is not None:
-            self.schema.add_exception(line, *scrubber.exception(exc_info))
-        return line
