@@ -215,7 +215,8 @@ def record_parts(
     exc_info = record.exc_info
     if exc_info is not None and (not isinstance(exc_info, tuple) or exc_info[0] is None):
         exc_info = None
-    return getattr(record, MESSAGE_ATTR, None) or message_of(record), fields, exc_info
+    message = attrs.get(MESSAGE_ATTR) or render.format_percent(record.msg, record.args)
+    return message, fields, exc_info
 
 
 def _user_fields(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -189,29 +189,6 @@ class JsonRenderer:
             ts = event_dict.pop(TIME_KEY, None) or time.time()
         return self.render_captured(logger_name, levelno, event_dict, ctx, service, ts, span)
 
-    def render_call(
-        self, logger_name: str | None, levelno: int, event: Any, fields: EventDict
-    ) -> bytes:
-        """The line of a call on tracelog's own logger, in direct mode; consumes *fields*.
-
-        The common call (a text message, no ``exc_info``/``logger`` key, no bridge) goes
-        straight to the encoder; anything else takes :meth:`render`, as a processor
-        chain would. *logger_name* is the logger's own name, a string or None.
-        """
-        if (
-            type(event) is not str
-            or "exc_info" in fields
-            or "logger" in fields
-            or CONTEXT_KEY in fields
-            or self.bridge is not None
-        ):
-            fields["event"] = event
-            return self.render(logger_name, levelno, fields)
-        ctx, service = capture()
-        return self.encoder.encode(
-            time.time(), levelno, level_name(levelno), logger_name, event, ctx, service, fields
-        )
-
     def render_captured(
         self,
         logger_name: Any,
@@ -592,10 +569,23 @@ class BoundLogger(BoundLoggerBase):
         if _ALWAYS_MERGE or _BOUND_CONTEXTVARS:
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
         name = self._name
-        if sampler is None and state.queue is None and not state.callsite:
-            # Direct mode, the common case: one call renders, one writes.
-            line = (state.renderer or _UNCONFIGURED_RENDERER).render_call(
-                name, levelno, event, fields
+        renderer = state.renderer or _UNCONFIGURED_RENDERER
+        if (
+            sampler is None
+            and state.queue is None
+            and not state.callsite
+            and renderer.bridge is None
+            and type(event) is str
+            and "exc_info" not in fields
+            and "logger" not in fields
+            and CONTEXT_KEY not in fields
+        ):
+            # Direct mode's common call goes straight to the encoder; anything else
+            # (an exception, a bridge, a captured context) takes render(), as a
+            # processor chain would.
+            ctx, service = capture()
+            line = renderer.encoder.encode(
+                time.time(), levelno, level_name(levelno), name, event, ctx, service, fields
             )
             (state.sink or _default_sink()).write(line)
             return None
@@ -609,8 +599,7 @@ class BoundLogger(BoundLoggerBase):
             _pin(fields)
             _write(name, levelno, fields)
         else:
-            line = (state.renderer or _UNCONFIGURED_RENDERER).render(name, levelno, fields)
-            (state.sink or _default_sink()).write(line)
+            (state.sink or _default_sink()).write(renderer.render(name, levelno, fields))
         return None
 
     def _log(self, method: str, levelno: int, event: Any, args: tuple[Any, ...], kw: Any) -> Any:
