@@ -88,54 +88,46 @@ class Scrubber:
         # on these machines every avoided function call is ~0.1 us.
         coerce = render.coerce
         redactor = self.redactor
-        if redactor is None:
-            for key, value in fields.items():
-                if type(key) is not str:
-                    key = render.safe_str(key)  # noqa: PLW2901
-                t = type(value)
-                if t is str:
-                    if len(value) > _MAX_STRING:
-                        value = coerce(value)  # noqa: PLW2901
-                elif t is int:
-                    if not _INT_MIN <= value < _INT_LIMIT:  # past 64 bits: as text
-                        value = coerce(value)  # noqa: PLW2901
-                elif t is not bool and value is not None:
-                    value = coerce(value)  # noqa: PLW2901
-                if key in reserved or key in out:
-                    key = self._free_key(out, key, value)  # noqa: PLW2901
-                    if key is None:
-                        continue
-                out[key] = value
-            return out
-        # The redactor's memos, read directly: a hit costs a lookup, not a call.
-        known_keys = redactor._key_cache
-        clean = redactor._clean
-        memo_max = redactor.MEMO_MAX_LEN
-        secret = redactor.is_secret_key
-        scan = redactor.text
+        if redactor is not None:
+            # The redactor's memos, read directly: a hit costs a lookup, not a call.
+            known_keys = redactor._key_cache
+            clean = redactor._clean
+            memo_max = redactor.MEMO_MAX_LEN
+            secret = redactor.is_secret_key
+            scan = redactor.text
         for key, value in fields.items():
             if type(key) is not str:
                 key = render.safe_str(key)  # noqa: PLW2901
-            is_secret = known_keys.get(key)
-            if is_secret is None:
-                is_secret = secret(key)
             t = type(value)
-            if is_secret:
-                value = redactor.replacement  # noqa: PLW2901
-            elif t is str:
-                # The usual field: a short text seen before is one set lookup.
-                if len(value) > memo_max or value not in clean:
-                    value = scan(value if len(value) <= _MAX_STRING else coerce(value))  # noqa: PLW2901
-            elif t is int:
-                if not _INT_MIN <= value < _INT_LIMIT:  # past 64 bits: as text
-                    value = scan(coerce(value))  # noqa: PLW2901
-            elif t is not bool and value is not None:
-                value = coerce(value)  # noqa: PLW2901
-                t = type(value)
-                if t is str:
-                    value = scan(value)  # noqa: PLW2901
-                elif t is dict or t is list:
-                    value = redactor.value(value)  # noqa: PLW2901
+            if redactor is None:
+                # JSON-safe only: long texts cut, ints past 64 bits as text, objects walked.
+                if t is str or t is int or t is bool or value is None:
+                    if (t is str and len(value) > _MAX_STRING) or (
+                        t is int and not _INT_MIN <= value < _INT_LIMIT
+                    ):
+                        value = coerce(value)  # noqa: PLW2901
+                else:
+                    value = coerce(value)  # noqa: PLW2901
+            else:
+                is_secret = known_keys.get(key)
+                if is_secret is None:
+                    is_secret = secret(key)
+                if is_secret:
+                    value = redactor.replacement  # noqa: PLW2901
+                elif t is str:
+                    # The usual field: a short text seen before is one set lookup.
+                    if len(value) > memo_max or value not in clean:
+                        value = scan(value if len(value) <= _MAX_STRING else coerce(value))  # noqa: PLW2901
+                elif t is int:
+                    if not _INT_MIN <= value < _INT_LIMIT:  # past 64 bits: as text
+                        value = scan(coerce(value))  # noqa: PLW2901
+                elif t is not bool and value is not None:
+                    value = coerce(value)  # noqa: PLW2901
+                    t = type(value)
+                    if t is str:
+                        value = scan(value)  # noqa: PLW2901
+                    elif t is dict or t is list:
+                        value = redactor.value(value)  # noqa: PLW2901
             if key in reserved or key in out:
                 key = self._free_key(out, key, value)  # noqa: PLW2901
                 if key is None:
