@@ -58,10 +58,23 @@ class Scrubber:
         redactor: the configured :class:`~tracelog.redact.Redactor`, or None for none.
     """
 
-    __slots__ = ("redactor",)
+    __slots__ = ("_memo", "redactor")
 
     def __init__(self, redactor: Redactor | None) -> None:
         self.redactor = redactor
+        # The redactor's memos and methods, read once here: a field whose key and text
+        # were seen before costs two lookups, not calls.
+        self._memo = (
+            None
+            if redactor is None
+            else (
+                redactor._key_cache,
+                redactor._clean,
+                redactor.MEMO_MAX_LEN,
+                redactor.is_secret_key,
+                redactor.text,
+            )
+        )
 
     def message(self, message: str) -> str:
         """The message, cleaned (lone surrogates, size) and redacted."""
@@ -89,12 +102,7 @@ class Scrubber:
         coerce = render.coerce
         redactor = self.redactor
         if redactor is not None:
-            # The redactor's memos, read directly: a hit costs a lookup, not a call.
-            known_keys = redactor._key_cache
-            clean = redactor._clean
-            memo_max = redactor.MEMO_MAX_LEN
-            secret = redactor.is_secret_key
-            scan = redactor.text
+            known_keys, clean, memo_max, secret, scan = self._memo  # type: ignore[misc]
         for key, value in fields.items():
             if type(key) is not str:
                 key = render.safe_str(key)  # noqa: PLW2901

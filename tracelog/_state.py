@@ -13,7 +13,7 @@ it. It imports no framework.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tracelog._event import Scrubber, resolve_redactor
@@ -46,6 +46,8 @@ class State:
         bridges: the (stdlib, structlog) bridges, or None where nothing is bridged.
         level: the minimum level.
         callsite: whether lines carry the call's module, function and line.
+        direct: no sampler, queue, call site or structlog bridge: a structlog call's
+            line can be encoded and written at once (worked out here, not per call).
     """
 
     handler: JsonStreamHandler | None
@@ -58,6 +60,16 @@ class State:
     bridges: tuple[Bridge | None, Bridge | None]
     level: int
     callsite: bool = False
+    direct: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        direct = (
+            self.sampler is None
+            and self.queue is None
+            and not self.callsite
+            and self.bridges[1] is None
+        )
+        object.__setattr__(self, "direct", direct)
 
 
 UNCONFIGURED = State(None, None, None, None, None, None, None, (None, None), 20)

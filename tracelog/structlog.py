@@ -571,10 +571,7 @@ class BoundLogger(BoundLoggerBase):
         name = self._name
         renderer = state.renderer or _UNCONFIGURED_RENDERER
         if (
-            sampler is None
-            and state.queue is None
-            and not state.callsite
-            and renderer.bridge is None
+            state.direct
             and type(event) is str
             and "exc_info" not in fields
             and "logger" not in fields
