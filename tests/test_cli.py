@@ -86,6 +86,73 @@ class TestHelp:
         assert f"tracelog {version('tracelog-otel')}\n" == capsys.readouterr().out
 
 
+class TestQuickArguments:
+    """The quick grep path parses exactly what argparse does, or leaves the line to it."""
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["grep", TID],
+            ["grep", TID, "a.log", "-", "b.log.gz"],
+            ["grep", "-j", "1", TID, "big.log"],
+            ["grep", "--jobs", "12", "-c", "-H", "-s", "--strict", TID, "x"],
+            ["grep", "-l", "-r", "-i", "--ignore-case", "--recursive", TID, "dir"],
+            ["grep", "--count", "--with-filename", "--no-messages", "-j", "3", "-j", "007", TID],
+            ["grep", "--files-with-matches", TID, "a", "b"],
+            ["grep", ""],
+        ],
+    )
+    def test_same_namespace_as_argparse(self, argv: list[str]) -> None:
+        """A plain grep line gives the very namespace the full parser gives."""
+        from tracelog.cli import _quick_grep_args
+        from tracelog.cli._parser import build_parser
+
+        quick = _quick_grep_args(argv)
+        assert quick is not None
+        assert vars(build_parser().parse_args(argv)) == vars(quick)
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            [],
+            ["grep"],
+            ["show", TID],
+            ["grep", "--help"],
+            ["grep", "-c", "-l", TID],
+            ["grep", "--pretty", TID],
+            ["grep", "--span", "00f067aa0ba902b7", TID],
+            ["grep", "-j", TID],
+            ["grep", "-j", "x", TID],
+            ["grep", "-j", "-1", TID],
+            ["grep", "--jobs=2", TID],
+            ["grep", "-cH", TID],
+            ["grep", "--coun", TID],
+            ["grep", TID, "-c", "a.log"],
+            ["grep", "--", TID],
+            ["grep", "-", TID],
+        ],
+    )
+    def test_anything_else_goes_to_argparse(self, argv: list[str]) -> None:
+        """Help, errors, abbreviations, clusters and options after the id are argparse's."""
+        from tracelog.cli import _quick_grep_args
+
+        assert _quick_grep_args(argv) is None
+
+    def test_plain_grep_does_not_load_argparse_or_the_terminal_helpers(self) -> None:
+        """Plain grep loads no argparse, _term or OTel, nor orjson before a candidate line."""
+        code = (
+            "import sys\n"
+            "from tracelog.cli import main\n"
+            f"status = main(['grep', '-j', '1', '{TID}', '/dev/null'])\n"
+            "loaded = ('argparse', 'tracelog._term', 'orjson', 'opentelemetry', 'structlog')\n"
+            "print(status, [m for m in loaded if m in sys.modules])\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        assert "1 []\n" == out
+
+
 class TestIdSpellings:
     @given(IDS)
     def test_every_written_spelling_parses_back(self, number: int) -> None:

@@ -6,7 +6,6 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from tracelog._term import escape
 from tracelog.cli.scan import (
     SPLIT_MIN,
     InputError,
@@ -60,6 +59,8 @@ class Session:
         """One line on stderr (unless quiet); the exit status becomes 2."""
         self.failed = True
         if not self.quiet:
+            from tracelog._term import escape  # noqa: PLC0415 - not needed on a clean run
+
             sys.stderr.write(f"tracelog: {escape(text)}\n")
 
     def inputs(self, names: list[str], *, recursive: bool) -> Iterator[str]:
