@@ -153,6 +153,22 @@ class TestQuickArguments:
         assert "1 []\n" == out
 
 
+class TestDefaultJobs:
+    @pytest.mark.parametrize(
+        ("cpus", "load", "expected"),
+        [(2, 0.0, 2), (2, 0.9, 2), (2, 1.2, 1), (2, 3.5, 1), (8, 0.1, 4), (8, 5.0, 3), (1, 0, 1)],
+    )
+    def test_idle_cpus_at_most_four(
+        self, monkeypatch: pytest.MonkeyPatch, cpus: int, load: float, expected: int
+    ) -> None:
+        """The default splits between the CPUs the 1-minute load leaves idle, 1 to 4."""
+        from tracelog.cli import inputs
+
+        monkeypatch.setattr(inputs.os, "sched_getaffinity", lambda _: set(range(cpus)))
+        monkeypatch.setattr(inputs.os, "getloadavg", lambda: (load, load, load))
+        assert expected == inputs.default_jobs()
+
+
 class TestIdSpellings:
     @given(IDS)
     def test_every_written_spelling_parses_back(self, number: int) -> None:

@@ -114,7 +114,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="processes a large plain file is split between (default: CPUs, at most 4)",
+        help="processes a plain file is split between (default: the idle CPUs, at most 4, "
+        "for a file of 128 MiB or more)",
     )
 
 

@@ -57,7 +57,7 @@ __all__ = [
 
 BUFFER_SIZE = 1 << 18  # fits in L2 with room to spare: the copy in and the searches stay in cache
 MAX_LINE = 8 << 20
-SPLIT_MIN = 64 << 20  # below this a second process costs more than it saves
+SPLIT_MIN = 128 << 20  # below this a second process saves about what it costs to start
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_CHUNK = 1 << 16
 _ALIGN_CHUNK = 1 << 16
