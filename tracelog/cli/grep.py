@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["pretty_line", "pretty_record", "run"]
 
 _NO_SPAN = "-" * 16
+_BATCH = 1 << 16
 
 
 def _head(time: str, service: str, level: str, span_id: str | None, colors: Colors) -> list[str]:
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace, session: Session) -> int:
             if args.with_filename:
                 prefix = (colors.paint(label, "35") + ":").encode()
         emit: Emit
+        plain = None
         if args.files_with_matches:
             emit = _first_match
         elif args.count:
@@ -95,8 +97,10 @@ def run(args: argparse.Namespace, session: Session) -> int:
         elif args.pretty and colors is not None:
             emit = _pretty(out, prefix, colors, follow=name == "-", merged=merged)
         else:
-            emit = _plain(out, prefix, follow=name == "-")
+            emit = plain = _PlainWriter(out, prefix, follow=name == "-")
         tally = session.scan(name, emit)
+        if plain is not None:
+            plain.flush()
         found = found or tally.matched > 0
         if args.files_with_matches:
             if tally.matched:
@@ -120,22 +124,37 @@ def _ignore(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
     return None
 
 
-# A pipe may be a live stream (tail -f | tracelog grep ...): its matches go out at once.
+class _PlainWriter:
+    """The matching lines as they are, gathered into writes of about 64 KiB.
 
+    One write per line would be one system call per line where stdout is unbuffered
+    (``PYTHONUNBUFFERED``, ``python -u``), each waking the reader. A pipe on stdin may be
+    a live stream (``tail -f | tracelog grep ...``): its matches go out at once.
+    """
 
-def _plain(out: BinaryIO, prefix: bytes, *, follow: bool) -> Emit:
-    write = out.write
-    flush = out.flush
+    __slots__ = ("_follow", "_out", "_pending", "_prefix")
 
-    def emit(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
-        if prefix:
-            write(prefix)
-        write(line)
-        write(b"\n")
-        if follow:
-            flush()
+    def __init__(self, out: BinaryIO, prefix: bytes, *, follow: bool) -> None:
+        self._out = out
+        self._prefix = prefix
+        self._follow = follow
+        self._pending = bytearray()
 
-    return emit
+    def __call__(self, line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
+        pending = self._pending
+        pending += self._prefix
+        pending += line
+        pending += b"\n"
+        if self._follow or len(pending) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is gathered (and flush stdout, for a live stream)."""
+        if self._pending:
+            self._out.write(self._pending)
+            self._pending.clear()
+        if self._follow:
+            self._out.flush()
 
 
 def _pretty(
