@@ -24,10 +24,8 @@ import functools
 import io
 import itertools
 import os
-import signal
 import stat
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol
@@ -325,12 +323,16 @@ class _Gunzip:
     __slots__ = ("_decoder", "_pending", "_pos", "_read")
 
     def __init__(self, read: Callable[[int], bytes]) -> None:
+        import zlib  # noqa: PLC0415 - a plain file's run never needs it
+
         self._read = read
         self._decoder = zlib.decompressobj(wbits=31)
         self._pending = b""
         self._pos = 0
 
     def readinto(self, view: memoryview) -> int:
+        import zlib  # noqa: PLC0415 - loaded by __init__
+
         while self._pos >= len(self._pending):
             decoder = self._decoder
             if decoder.eof:  # before unconsumed_tail, which still holds bytes past the end
@@ -356,15 +358,27 @@ class _Gunzip:
         return n
 
 
-@dataclass(slots=True)
 class Input:
-    """An open input: where to read from, what to call it, and whether to split it."""
+    """An open input: where to read from, what to call it, and whether to split it.
 
-    name: str
-    readinto: _ReadInto
-    close: Callable[[], None]
-    raw: io.FileIO | None = None  # set for a plain regular file, which may be split
-    size: int = 0
+    A plain class: each dataclass costs about a millisecond of every start.
+    """
+
+    __slots__ = ("close", "name", "raw", "readinto", "size")
+
+    def __init__(
+        self,
+        name: str,
+        readinto: _ReadInto,
+        close: Callable[[], None],
+        raw: io.FileIO | None = None,
+        size: int = 0,
+    ) -> None:
+        self.name = name
+        self.readinto = readinto
+        self.close = close
+        self.raw = raw  # set for a plain regular file, which may be split
+        self.size = size
 
 
 def _stream_reader(read1: Callable[[int], bytes]) -> _ReadInto:
@@ -459,11 +473,13 @@ def split_points(path: str, size: int, parts: int) -> list[int]:
     return points
 
 
-@dataclass(slots=True)
 class _Worker:
-    pid: int
-    data: int
-    stats: int
+    __slots__ = ("data", "pid", "stats")
+
+    def __init__(self, pid: int, data: int, stats: int) -> None:
+        self.pid = pid
+        self.data = data
+        self.stats = stats
 
 
 def _fork_worker(path: str, start: int, stop: int | None, matcher: Matcher) -> _Worker:
@@ -526,6 +542,8 @@ def _collect(
 def _reap(workers: list[_Worker], *, kill: bool) -> None:
     for worker in workers:
         if kill:
+            import signal  # noqa: PLC0415 - only to stop workers early
+
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.pid, signal.SIGTERM)
         os.close(worker.data)
