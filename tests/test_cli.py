@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tracelog._term import Colors, escape, format_ms, use_color
 from tracelog.cli import main
 from tracelog.cli.ids import IdError, TraceQuery, parse_span_id, parse_trace_id
 from tracelog.cli.links import TemplateError, TraceUrl
-from tracelog.cli.scan import InputError, Matcher, Tally, _finder, scan
+from tracelog.cli.scan import InputError, Matcher, Tally, _finder, scan, split_points
 from tracelog.cli.show import SpanNode, Trace, build_trace
 from tracelog.schemas import (
     SCHEMA_NAMES,
@@ -302,6 +303,22 @@ class TestScanner:
         )
         found, _ = self.scan_bytes(line * 2)
         assert [line.rstrip(b"\n")] * 2 == found
+
+
+class TestSplitPoints:
+    def test_parts_start_at_line_starts(self, tmp_path: Path) -> None:
+        """Each part after the first starts just after a newline, in increasing order."""
+        path = tmp_path / "lines.log"
+        path.write_bytes(
+            b"x" * 10 + b"\n" + b"y" * 10 + b"\n" + b"z" * 10 + b"\n" + b"w" * 10 + b"\n"
+        )
+        assert [0, 22, 33, 44] == split_points(str(path), 44, 4)
+
+    def test_a_cut_inside_the_unterminated_last_line_is_dropped(self, tmp_path: Path) -> None:
+        """A cut that finds no newline before the end leaves one part: the whole file."""
+        path = tmp_path / "tail.log"
+        path.write_bytes(b"a\n" + b"b" * 100)
+        assert [0, 102] == split_points(str(path), 102, 2)
 
 
 class TestFinder:

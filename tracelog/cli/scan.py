@@ -89,10 +89,6 @@ class Tally:
         """Lines skipped as not JSON, binary or too long."""
         return self.malformed + self.binary + self.overlong
 
-    def as_dict(self) -> dict[str, int]:
-        """The counts by name."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 class Matcher:
     """Whether a parsed line belongs to the trace (and span), through the layouts' readers.
