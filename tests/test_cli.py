@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tracelog._term import Colors, escape, format_ms, use_color
 from tracelog.cli import main
 from tracelog.cli.ids import IdError, TraceQuery, parse_span_id, parse_trace_id
 from tracelog.cli.links import TemplateError, TraceUrl
-from tracelog.cli.scan import InputError, Matcher, Tally, _finder, scan
+from tracelog.cli.scan import InputError, Matcher, Tally, _finder, scan, split_points
 from tracelog.cli.show import SpanNode, Trace, build_trace
 from tracelog.schemas import (
     SCHEMA_NAMES,
@@ -84,6 +85,89 @@ class TestHelp:
 
         assert 0 == main(["--version"])
         assert f"tracelog {version('tracelog-otel')}\n" == capsys.readouterr().out
+
+
+class TestQuickArguments:
+    """The quick grep path parses exactly what argparse does, or leaves the line to it."""
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["grep", TID],
+            ["grep", TID, "a.log", "-", "b.log.gz"],
+            ["grep", "-j", "1", TID, "big.log"],
+            ["grep", "--jobs", "12", "-c", "-H", "-s", "--strict", TID, "x"],
+            ["grep", "-l", "-r", "-i", "--ignore-case", "--recursive", TID, "dir"],
+            ["grep", "--count", "--with-filename", "--no-messages", "-j", "3", "-j", "007", TID],
+            ["grep", "--files-with-matches", TID, "a", "b"],
+            ["grep", ""],
+        ],
+    )
+    def test_same_namespace_as_argparse(self, argv: list[str]) -> None:
+        """A plain grep line gives the very namespace the full parser gives."""
+        from tracelog.cli import _quick_grep_args
+        from tracelog.cli._parser import build_parser
+
+        quick = _quick_grep_args(argv)
+        assert quick is not None
+        assert vars(build_parser().parse_args(argv)) == vars(quick)
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            [],
+            ["grep"],
+            ["show", TID],
+            ["grep", "--help"],
+            ["grep", "-c", "-l", TID],
+            ["grep", "--pretty", TID],
+            ["grep", "--span", "00f067aa0ba902b7", TID],
+            ["grep", "-j", TID],
+            ["grep", "-j", "x", TID],
+            ["grep", "-j", "-1", TID],
+            ["grep", "--jobs=2", TID],
+            ["grep", "-cH", TID],
+            ["grep", "--coun", TID],
+            ["grep", TID, "-c", "a.log"],
+            ["grep", "--", TID],
+            ["grep", "-", TID],
+        ],
+    )
+    def test_anything_else_goes_to_argparse(self, argv: list[str]) -> None:
+        """Help, errors, abbreviations, clusters and options after the id are argparse's."""
+        from tracelog.cli import _quick_grep_args
+
+        assert _quick_grep_args(argv) is None
+
+    def test_plain_grep_does_not_load_argparse_or_the_terminal_helpers(self) -> None:
+        """Plain grep loads no argparse, _term or OTel, nor orjson before a candidate line."""
+        code = (
+            "import sys\n"
+            "from tracelog.cli import main\n"
+            f"status = main(['grep', '-j', '1', '{TID}', '/dev/null'])\n"
+            "loaded = ('argparse', 'tracelog._term', 'orjson', 'opentelemetry', 'structlog')\n"
+            "print(status, [m for m in loaded if m in sys.modules])\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        assert "1 []\n" == out
+
+
+class TestDefaultJobs:
+    @pytest.mark.parametrize(
+        ("cpus", "load", "expected"),
+        [(2, 0.0, 2), (2, 0.9, 2), (2, 1.2, 1), (2, 3.5, 1), (8, 0.1, 4), (8, 5.0, 3), (1, 0, 1)],
+    )
+    def test_idle_cpus_at_most_four(
+        self, monkeypatch: pytest.MonkeyPatch, cpus: int, load: float, expected: int
+    ) -> None:
+        """The default splits between the CPUs the 1-minute load leaves idle, 1 to 4."""
+        from tracelog.cli import inputs
+
+        monkeypatch.setattr(inputs.os, "sched_getaffinity", lambda _: set(range(cpus)))
+        monkeypatch.setattr(inputs.os, "getloadavg", lambda: (load, load, load))
+        assert expected == inputs.default_jobs()
 
 
 class TestIdSpellings:
@@ -219,6 +303,22 @@ class TestScanner:
         )
         found, _ = self.scan_bytes(line * 2)
         assert [line.rstrip(b"\n")] * 2 == found
+
+
+class TestSplitPoints:
+    def test_parts_start_at_line_starts(self, tmp_path: Path) -> None:
+        """Each part after the first starts just after a newline, in increasing order."""
+        path = tmp_path / "lines.log"
+        path.write_bytes(
+            b"x" * 10 + b"\n" + b"y" * 10 + b"\n" + b"z" * 10 + b"\n" + b"w" * 10 + b"\n"
+        )
+        assert [0, 22, 33, 44] == split_points(str(path), 44, 4)
+
+    def test_a_cut_inside_the_unterminated_last_line_is_dropped(self, tmp_path: Path) -> None:
+        """A cut that finds no newline before the end leaves one part: the whole file."""
+        path = tmp_path / "tail.log"
+        path.write_bytes(b"a\n" + b"b" * 100)
+        assert [0, 102] == split_points(str(path), 102, 2)
 
 
 class TestFinder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import signal
@@ -10,12 +11,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.cli_support import Corpus, run_cli, write_corpus
 from tracelog import _render as render
-from tracelog.schemas import datadog_span_id, datadog_trace_id, xray_trace_id
+from tracelog.schemas import DEFAULT, datadog_span_id, datadog_trace_id, xray_trace_id
 from tracelog.testing import SpanRecorder
 
 ANSI = re.compile(rb"\x1b\[[0-9;]*m")
@@ -498,6 +500,46 @@ class TestPipes:
         proc = subprocess.run(["bash", "-c", cmd], capture_output=True, check=False, timeout=120)
         assert (0, b"") == (proc.returncode, proc.stderr)
         assert corpus.trace_lines(path)[0] == proc.stdout
+
+
+class TestUnbufferedStdout:
+    def test_output_is_identical_under_pythonunbuffered(
+        self, corpus: Corpus, tmp_path: Path
+    ) -> None:
+        """With PYTHONUNBUFFERED=1 (stdout unbuffered) the output is still the input's lines."""
+        path = corpus.files["default-stdlib"]
+        many = tmp_path / "many.log"
+        many.write_bytes(path.read_bytes() * 5000)
+        proc = run_cli(
+            "grep",
+            "-j",
+            "1",
+            corpus.trace_id,
+            many,
+            env={"PYTHONUNBUFFERED": "1"},
+            in_process=False,
+        )
+        assert (0, b"".join(corpus.trace_lines(path) * 5000)) == (proc.returncode, proc.stdout)
+
+    def test_lines_are_gathered_into_few_writes(self) -> None:
+        """Plain output makes one write per 64 KiB or so, not one per line; flush sends the rest."""
+        from tracelog.cli.grep import _PlainWriter
+
+        class Recorder(io.BytesIO):
+            writes = 0
+
+            def write(self, data: Any) -> int:
+                self.writes += 1
+                return super().write(data)
+
+        out = Recorder()
+        writer = _PlainWriter(out, b"f:", follow=False)
+        line = b'{"traceId": "' + b"a" * 32 + b'", "pad": "' + b"x" * 950 + b'"}'
+        for _ in range(1000):
+            writer(memoryview(line), {}, DEFAULT)
+        writer.flush()
+        assert b"".join([b"f:" + line + b"\n"] * 1000) == out.getvalue()
+        assert len(out.getvalue()) // (1 << 16) + 1 >= out.writes
 
 
 class TestUpperCaseIds:

@@ -6,7 +6,6 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from tracelog._term import escape
 from tracelog.cli.scan import (
     SPLIT_MIN,
     InputError,
@@ -26,12 +25,21 @@ __all__ = ["Session", "default_jobs"]
 
 
 def default_jobs() -> int:
-    """Processes a large file may be split between: the usable CPUs, at most 4."""
+    """Processes a large file may be split between: the idle CPUs, at most 4.
+
+    Idle is the usable CPUs less the whole runnable tasks of the 1-minute load average
+    (as ``make -l`` reads it): a second process pays only on a CPU nobody else is using,
+    and on a busy machine the split's start-up and hand-over are pure cost.
+    """
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 4))
+    try:
+        busy = int(os.getloadavg()[0])
+    except (AttributeError, OSError):  # pragma: no cover - no load average (Windows)
+        busy = 0
+    return max(1, min(cpus - busy, 4))
 
 
 class Session:
@@ -60,6 +68,8 @@ class Session:
         """One line on stderr (unless quiet); the exit status becomes 2."""
         self.failed = True
         if not self.quiet:
+            from tracelog._term import escape  # noqa: PLC0415 - not needed on a clean run
+
             sys.stderr.write(f"tracelog: {escape(text)}\n")
 
     def inputs(self, names: list[str], *, recursive: bool) -> Iterator[str]:

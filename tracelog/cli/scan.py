@@ -24,15 +24,12 @@ import functools
 import io
 import itertools
 import os
-import signal
 import stat
 import sys
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tracelog import _render as render
 from tracelog.schemas import Schema, all_readers
 
 if TYPE_CHECKING:
@@ -56,9 +53,9 @@ __all__ = [
     "split_points",
 ]
 
-BUFFER_SIZE = 1 << 20
+BUFFER_SIZE = 1 << 18  # fits in L2 with room to spare: the copy in and the searches stay in cache
 MAX_LINE = 8 << 20
-SPLIT_MIN = 64 << 20  # below this a second process costs more than it saves
+SPLIT_MIN = 128 << 20  # below this a second process saves about what it costs to start
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_CHUNK = 1 << 16
 _ALIGN_CHUNK = 1 << 16
@@ -91,10 +88,6 @@ class Tally:
     def skipped(self) -> int:
         """Lines skipped as not JSON, binary or too long."""
         return self.malformed + self.binary + self.overlong
-
-    def as_dict(self) -> dict[str, int]:
-        """The counts by name."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class Matcher:
@@ -204,17 +197,27 @@ def _candidates(
         yield from sorted(found.items())  # several needles find lines out of order
 
 
-def scan(
-    readinto: _ReadInto,
-    matcher: Matcher,
-    emit: Callable[[memoryview, dict[str, Any], Schema], None],
-    tally: Tally,
-) -> bool:
-    """Read an input to its end and call *emit* for each matching line.
+_Handle = Callable[[memoryview, int, int], None]
 
-    *emit* gets the line without its newline (a view valid only during the call), the
-    parsed object and the layout that matched. It may raise :class:`StopScan` to stop
-    reading; then the result is True.
+
+@functools.cache
+def _decoder() -> Callable[[bytes], Any]:
+    """``render.loads``, imported at the first candidate line: the JSON decoder's import
+    (orjson's) is a good part of a short run, and an input with no candidate never pays it.
+    """
+    from tracelog._render import loads  # noqa: PLC0415
+
+    return loads
+
+
+def _scan_lines(
+    readinto: _ReadInto, needles: tuple[bytes, ...], handle: _Handle, tally: Tally
+) -> None:
+    """Read an input to its end; call ``handle(view, start, end)`` for each candidate line.
+
+    A candidate holds a needle; ``view[start:end]`` is the line without its newline, valid
+    only during the call. *handle* may raise :class:`StopScan`. Lines longer than
+    :data:`MAX_LINE` are counted in ``tally.overlong``, unsearched.
 
     Raises:
         InputError: when reading fails, after the lines read before were handled.
@@ -222,9 +225,6 @@ def scan(
     buf = bytearray(BUFFER_SIZE)
     view = memoryview(buf)
     search = _finder(buf)
-    needles = matcher.needles
-    match = matcher.match
-    loads = render.loads
     keep = 0  # bytes of an unfinished line at the front of buf
     skipping = False  # inside a line longer than MAX_LINE
     try:
@@ -241,7 +241,7 @@ def scan(
                     keep = 0
             try:
                 n = readinto(view[keep:])
-            except OSError as exc:  # not around emit: a closed stdout is no read error
+            except OSError as exc:  # not around handle: a closed stdout is no read error
                 raise _read_error(exc) from None
             total = keep + n
             if not n:
@@ -260,28 +260,52 @@ def scan(
                     skipping = False
                 end = last + 1
             for line_start, line_end in _candidates(buf, start, end, needles, search):
-                line = bytes(view[line_start:line_end])
-                try:
-                    obj = loads(line)
-                except ValueError:
-                    _classify(line, tally)
-                    continue
-                if type(obj) is not dict:
-                    tally.malformed += 1
-                    continue
-                schema = match(obj)
-                if schema is not None:
-                    tally.matched += 1
-                    emit(view[line_start:line_end], obj, schema)
+                handle(view, line_start, line_end)
             if not n:
                 break
             keep = total - end
             if keep:
                 buf[:keep] = bytes(view[end:total])
-    except StopScan:
-        return True
     finally:
         view.release()
+
+
+def scan(
+    readinto: _ReadInto,
+    matcher: Matcher,
+    emit: Callable[[memoryview, dict[str, Any], Schema], None],
+    tally: Tally,
+) -> bool:
+    """Read an input to its end and call *emit* for each matching line.
+
+    *emit* gets the line without its newline (a view valid only during the call), the
+    parsed object and the layout that matched. It may raise :class:`StopScan` to stop
+    reading; then the result is True.
+
+    Raises:
+        InputError: when reading fails, after the lines read before were handled.
+    """
+    match = matcher.match
+
+    def handle(view: memoryview, line_start: int, line_end: int) -> None:
+        line = bytes(view[line_start:line_end])
+        try:
+            obj = _decoder()(line)
+        except ValueError:
+            _classify(line, tally)
+            return
+        if type(obj) is not dict:
+            tally.malformed += 1
+            return
+        schema = match(obj)
+        if schema is not None:
+            tally.matched += 1
+            emit(view[line_start:line_end], obj, schema)
+
+    try:
+        _scan_lines(readinto, matcher.needles, handle, tally)
+    except StopScan:
+        return True
     return False
 
 
@@ -295,12 +319,16 @@ class _Gunzip:
     __slots__ = ("_decoder", "_pending", "_pos", "_read")
 
     def __init__(self, read: Callable[[int], bytes]) -> None:
+        import zlib  # noqa: PLC0415 - a plain file's run never needs it
+
         self._read = read
         self._decoder = zlib.decompressobj(wbits=31)
         self._pending = b""
         self._pos = 0
 
     def readinto(self, view: memoryview) -> int:
+        import zlib  # noqa: PLC0415 - loaded by __init__
+
         while self._pos >= len(self._pending):
             decoder = self._decoder
             if decoder.eof:  # before unconsumed_tail, which still holds bytes past the end
@@ -326,15 +354,27 @@ class _Gunzip:
         return n
 
 
-@dataclass(slots=True)
 class Input:
-    """An open input: where to read from, what to call it, and whether to split it."""
+    """An open input: where to read from, what to call it, and whether to split it.
 
-    name: str
-    readinto: _ReadInto
-    close: Callable[[], None]
-    raw: io.FileIO | None = None  # set for a plain regular file, which may be split
-    size: int = 0
+    A plain class: each dataclass costs about a millisecond of every start.
+    """
+
+    __slots__ = ("close", "name", "raw", "readinto", "size")
+
+    def __init__(
+        self,
+        name: str,
+        readinto: _ReadInto,
+        close: Callable[[], None],
+        raw: io.FileIO | None = None,
+        size: int = 0,
+    ) -> None:
+        self.name = name
+        self.readinto = readinto
+        self.close = close
+        self.raw = raw  # set for a plain regular file, which may be split
+        self.size = size
 
 
 def _stream_reader(read1: Callable[[int], bytes]) -> _ReadInto:
@@ -429,11 +469,13 @@ def split_points(path: str, size: int, parts: int) -> list[int]:
     return points
 
 
-@dataclass(slots=True)
 class _Worker:
-    pid: int
-    data: int
-    stats: int
+    __slots__ = ("data", "pid", "stats")
+
+    def __init__(self, pid: int, data: int, stats: int) -> None:
+        self.pid = pid
+        self.data = data
+        self.stats = stats
 
 
 def _fork_worker(path: str, start: int, stop: int | None, matcher: Matcher) -> _Worker:
@@ -444,29 +486,30 @@ def _fork_worker(path: str, start: int, stop: int | None, matcher: Matcher) -> _
         os.close(data_w)
         os.close(stats_w)
         return _Worker(pid, data_r, stats_r)
-    # The child: scan its part, send matching lines and then its counts; never return.
+    # The child: send its part's candidate lines, then its count of overlong lines and any
+    # read error; never return. It parses nothing, so it needs no JSON decoder: the
+    # parent imports that (at its first candidate) while the children search.
     status = 0
     try:
         os.close(data_r)
         os.close(stats_r)
         tally = Tally()
-        report: dict[str, Any] = {}
+        error = ""
         with open(data_w, "wb", buffering=_PIPE_BUFFER) as out:  # noqa: PTH123
             write = out.write
 
-            def emit(line: memoryview, obj: dict[str, Any], schema: Schema) -> None:
-                write(line)
+            def handle(view: memoryview, line_start: int, line_end: int) -> None:
+                write(view[line_start:line_end])
                 write(b"\n")
 
             try:
                 with open(path, "rb", buffering=0) as raw:  # noqa: PTH123
                     raw.seek(start)
                     limit = _limited(raw, stop - start) if stop is not None else raw.readinto
-                    scan(limit, matcher, emit, tally)
+                    _scan_lines(limit, matcher.needles, handle, tally)
             except InputError as exc:  # pragma: no cover - a disk error inside the file
-                report["error"] = str(exc)
-        report.update(tally.as_dict())
-        os.write(stats_w, render.dumps(report))
+                error = str(exc)
+        os.write(stats_w, f"{tally.overlong}\n{error}".encode())
     except BaseException:  # pragma: no cover - the parent reports a missing count as an error
         status = 2
     os._exit(status)
@@ -478,28 +521,25 @@ def _collect(
     emit: Callable[[memoryview, dict[str, Any], Schema], None],
     tally: Tally,
 ) -> tuple[bool, str | None]:
-    """Feed a worker's lines through *emit*, in order: (stopped early, its error)."""
+    """Feed a worker's candidate lines through *emit*, in order: (stopped early, its error)."""
     with open(worker.data, "rb", buffering=0, closefd=False) as data:
-        # The worker sent only matching lines: reading them again costs one parse each,
-        # and counts them here, as they are emitted.
+        # Parsed and counted here, in file order, as if this process had read them.
         stopped = scan(data.readinto, matcher, emit, tally)
     if stopped:
         return True, None
     with open(worker.stats, "rb", closefd=False) as stats:
-        raw = stats.read()
-    try:
-        report = render.loads(raw)
-        skipped = {key: int(report[key]) for key in ("malformed", "binary", "overlong")}
-    except (ValueError, TypeError, KeyError):  # pragma: no cover - the worker died
+        count, _, error = stats.read().decode("utf-8", "replace").partition("\n")
+    if not count.isdigit():  # pragma: no cover - the worker died
         return False, "a worker process failed"
-    tally.add(Tally(**skipped))
-    error = report.get("error")
-    return False, error if isinstance(error, str) else None
+    tally.overlong += int(count)
+    return False, error or None
 
 
 def _reap(workers: list[_Worker], *, kill: bool) -> None:
     for worker in workers:
         if kill:
+            import signal  # noqa: PLC0415 - only to stop workers early
+
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.pid, signal.SIGTERM)
         os.close(worker.data)
