@@ -122,6 +122,49 @@ def stdlib_message_only() -> Case:
     return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
 
 
+class _Nothing(logging.Handler):
+    """A handler that takes the record and does nothing with it."""
+
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - never called
+        pass
+
+
+def stdlib_dispatch() -> Case:
+    """stdlib before any handler's work: the level check, findCaller, the LogRecord and
+    the call of each handler. Every stdlib handler pays it, tracelog's too."""
+    logger = isolated_logger("bench.dispatch", _Nothing())
+    return lambda: logger.info("order placed", extra={"order_id": "A-1001"})
+
+
+def tracelog_line_alone() -> Case:
+    """tracelog's line on its own: the ids read, one LineEncoder.encode(), one write."""
+    from tracelog._context import capture
+    from tracelog._line import LineEncoder
+    from tracelog._sink import LineSink
+
+    encoder, sink = LineEncoder(), LineSink(devnull_text())
+
+    def call() -> None:
+        ctx, service = capture()
+        sink.write(
+            encoder.encode(
+                time.time(),
+                20,
+                "INFO",
+                "bench",
+                "order placed",
+                ctx,
+                service,
+                {"order_id": "A-1001"},
+            )
+        )
+
+    return call
+
+
 def structlog_recipe(fields: int | None = None) -> Case:
     """structlog's documented OTel recipe: a processor adding ids, TimeStamper, JSONRenderer."""
     import structlog

@@ -12,8 +12,8 @@ from __future__ import annotations
 import cProfile
 import pstats
 import sys
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -26,8 +26,13 @@ import overhead  # noqa: E402
 import tracelog  # noqa: E402
 from tracelog.bridge import Bridge  # noqa: E402
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-def profile(call: Callable[[], object], calls: int = 20000, top: int = 10) -> list[dict[str, object]]:
+
+def profile(
+    call: Callable[[], object], calls: int = 20000, top: int = 10
+) -> list[dict[str, object]]:
     """The *top* functions by own time while *call* runs *calls* times inside a span."""
     tracer = TracerProvider().get_tracer("profile")
     prof = cProfile.Profile()
@@ -62,7 +67,11 @@ def cases() -> dict[str, Callable[[], object]]:
 
 def main() -> None:
     which = sys.argv[1] if len(sys.argv) > 1 else "structlog"
-    name = {"structlog": "structlog path", "stdlib": "stdlib path", "bridge": "stdlib path + span event"}
+    name = {
+        "structlog": "structlog path",
+        "stdlib": "stdlib path",
+        "bridge": "stdlib path + span event",
+    }
     for row in profile(cases()[name[which]], top=15):
         print(f"{row['share']:6.1%}  {row['per_call']:4.1f}/call  {row['function']}")
 

@@ -71,6 +71,20 @@ def grep_table(grep: dict[str, Any]) -> list[str]:
     return out
 
 
+def profile_tables(profiles: dict[str, list[dict[str, Any]]]) -> list[str]:
+    out = [
+        "Where a line's time goes, from the same run (`benchmarks/profile_line.py`: cProfile's",
+        "own time per function, as a share of the whole call; cProfile's fixed cost per call",
+        "makes small functions look bigger than they are):",
+    ]
+    for path, top in profiles.items():
+        out += ["", f"| {path}: function | calls per line | share |", "|---|---|---|"]
+        out.extend(
+            f"| `{row['function']}` | {row['per_call']:.1f} | {row['share']:.1%} |" for row in top
+        )
+    return out
+
+
 def section(run: dict[str, Any]) -> str:
     m = run["machine"]
     met = sum(1 for row in run["rows"] if row["met"])
@@ -93,6 +107,8 @@ def section(run: dict[str, Any]) -> str:
         "",
         *groups_table(run),
     ]
+    if run.get("profiles"):
+        lines += ["", *profile_tables(run["profiles"])]
     if run.get("grep"):
         lines += ["", "`tracelog grep` from the same run (`benchmarks/grep.py`):", ""]
         lines += grep_table(run["grep"])

@@ -32,6 +32,7 @@ from pathlib import Path
 import bridge
 import contention
 import overhead
+import profile_line
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -149,6 +150,8 @@ def line_rows(rounds: int, calls: int, groups: dict[str, dict[str, float]]) -> l
         "tracelog stdlib": overhead.tracelog_stdlib(),
         "stdlib %(message)s": overhead.stdlib_message_only(),
         "structlog OTel recipe": overhead.structlog_recipe(),
+        "stdlib dispatch alone (a handler that does nothing)": overhead.stdlib_dispatch(),
+        "tracelog's line alone (ids, encode, write)": overhead.tracelog_line_alone(),
     }
     peer = overhead.pythonjsonlogger_otel()
     if peer is not None:
@@ -375,6 +378,13 @@ def grep_rows(rounds: int, size: str) -> tuple[list[Row], dict[str, object]]:
     return rows, result
 
 
+def line_profiles() -> dict[str, list[dict[str, object]]]:
+    """Where a line's time goes, per path: cProfile's own time by function."""
+    found = {name: profile_line.profile(call) for name, call in profile_line.cases().items()}
+    tracelog.configure(stream=overhead.devnull_text(), level="INFO")
+    return found
+
+
 def machine() -> dict[str, object]:
     model = platform.processor() or platform.machine()
     try:
@@ -432,6 +442,7 @@ def main() -> int:
     if "grep" in wanted:
         found, grep = grep_rows(args.rounds, args.grep_size)
         rows += found
+    profiles = line_profiles() if "lines" in wanted else {}
     tracelog.shutdown()
     info = machine()
     print(
@@ -448,6 +459,7 @@ def main() -> int:
             "rows": [{**asdict(row), "met": row.met} for row in rows],
             "groups": groups,
             "grep": grep,
+            "profiles": profiles,
         }
         args.json.write_text(json.dumps(run, indent=2) + "\n")
     return 0
