@@ -80,6 +80,27 @@ def stdlib_case(
     return (lambda: None), lambda: logger.info("order placed", extra={"order_id": "A-1001"})
 
 
+def reused_record_case(bridge: Bridge | None = None) -> tuple[Setup, Call]:
+    """The stdlib handler and formatter on one LogRecord made once, not one per call.
+
+    Beside ``stdlib_case``, it tells the handler's own cost from that of the fresh
+    LogRecord (and its attribute dict) that logging makes for every call.
+    """
+    handler = JsonStreamHandler(devnull())  # type: ignore[arg-type]
+    handler.setFormatter(JsonFormatter(bridge=bridge))
+    record = logging.getLogger("bench.reused").makeRecord(
+        "bench.reused",
+        logging.INFO,
+        __file__,
+        1,
+        "order placed",
+        (),
+        None,
+        extra={"order_id": "A-1001"},
+    )
+    return (lambda: None), lambda: handler.handle(record)
+
+
 def measure(
     cases: dict[str, tuple[Setup, Call]],
     tracer: trace.Tracer,

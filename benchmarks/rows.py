@@ -305,6 +305,8 @@ def bridge_rows(rounds: int, groups: dict[str, dict[str, float]]) -> list[Row]:
         "structlog line + span event": bridge.structlog_case(span_events=True),
         "stdlib line": bridge.stdlib_case("bench.line"),
         "stdlib line + span event": bridge.stdlib_case("bench.event", bridge=Bridge()),
+        "stdlib handler, one reused LogRecord": bridge.reused_record_case(),
+        "stdlib handler, one reused LogRecord + span event": bridge.reused_record_case(Bridge()),
     }
     bridge.measure(cases, tracer, 2, 20)  # warm caches
     samples = bridge.measure(cases, tracer, rounds, 100, time.thread_time_ns)
