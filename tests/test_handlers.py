@@ -370,3 +370,28 @@ class TestUserFields:
         """A LogRecord subclass's own early attribute is a user field, not skipped."""
         rec = _EarlyRecord("fields.early", logging.INFO, __file__, 1, "m", (), None)
         assert {"tenant": "acme"} == user_fields_of(rec)
+
+
+class TestFormatterBridgeAttribute:
+    def test_bridge_set_after_construction_is_used(self, recorder) -> None:
+        """A bridge assigned to formatter.bridge later gets the records, as one given at once."""
+        from tracelog.bridge import Bridge
+
+        buffer = io.StringIO()
+        handler = JsonStreamHandler(buffer)
+        formatter = JsonFormatter()
+        handler.setFormatter(formatter)
+        logger = logging.getLogger("late.bridge")
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        with recorder.tracer.start_as_current_span("op"):
+            logger.info("before")
+            formatter.bridge = Bridge()
+            logger.info("after", extra={"order_id": "A-1"})
+        (span,) = recorder.finished()
+        assert ["after"] == [event.name for event in span.events]
+        assert "A-1" == span.events[0].attributes["order_id"]
+        assert ["before", "after"] == [
+            orjson.loads(x)["message"] for x in buffer.getvalue().splitlines()
+        ]

@@ -110,6 +110,15 @@ def bound_contextvars() -> dict[str, Any] | None:
     return values or None
 
 
+def _nothing_bound() -> bool:
+    """Whether no structlog contextvars can be bound: structlog not loaded, or its
+    registry of contextvars empty (the usual case; a dict read or two)."""
+    registry = _registry[0]
+    if registry is None:
+        return "structlog.contextvars" not in sys.modules
+    return not registry
+
+
 class TraceContextFilter(logging.Filter):
     """Capture the caller's trace ids on the record, at the call, on the caller's thread.
 
@@ -291,7 +300,7 @@ class JsonFormatter(OrjsonFormatter):
         )
         # configure(span_events=/otel_logs=) puts its bridge here, as on structlog's
         # JsonRenderer: the line and the bridge share one capture and one field read.
-        self.bridge = bridge
+        self._bridge_to = bridge
         options = RecordFieldOptions(
             self.encoder.schema,
             required=getattr(self, "_required_fields", ()),
@@ -303,10 +312,47 @@ class JsonFormatter(OrjsonFormatter):
             reserved=kwargs.get("reserved_attrs"),
         )
         self._options = options if options.active else None
+        self.bridge = bridge  # after _options: the setter works out the plain path
+
+    @property
+    def bridge(self) -> Bridge | None:
+        """The bridge each record also goes to (``configure(span_events=/otel_logs=)``)."""
+        return self._bridge_to
+
+    @bridge.setter
+    def bridge(self, bridge: Bridge | None) -> None:
+        self._bridge_to = bridge
+        self._plain = bridge is None and getattr(self, "_options", None) is None
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
-        ctx: Any = record.__dict__.get(TRACE_ATTR, _UNSET)
+        attrs = record.__dict__
+        ctx: Any = attrs.get(TRACE_ATTR, _UNSET)
+        if (
+            ctx is _UNSET
+            and self._plain
+            and record.exc_info is None
+            and not record.stack_info
+            and _nothing_bound()
+        ):
+            # The usual record, as logging made it on this thread a moment ago: no
+            # filter captured anything, no exception, no structlog contextvars bound,
+            # no bridge or python-json-logger options. One function, no helpers: this
+            # is the stdlib path's share of every line.
+            ctx, service = capture()
+            message = record.msg
+            if record.args or type(message) is not str:
+                message = render.format_percent(message, record.args)
+            return self.encoder.encode(
+                record.created,
+                record.levelno,
+                record.levelname,
+                record.name,
+                message,
+                ctx,
+                service,
+                None if len(attrs) <= _PLAIN_RECORD_SIZE else _user_fields(attrs),
+            )
         span = None
         if ctx is _UNSET:
             # No filter ran: we are still on the caller's thread (direct handler).
