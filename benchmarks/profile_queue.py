@@ -11,8 +11,12 @@ For each path (structlog, stdlib) and mode (direct, queue) it runs the benchmark
 - total CPU: the process's CPU time over the same span, every thread included: the
   work queue mode does in all, which noise from other processes does not inflate.
 
-All per call, in ns, with the ratios to direct mode. ``--profile`` adds a cProfile of
-the caller side and one of the listener thread's drain, per path.
+All per call, in ns, with the ratios to direct mode. Then the stdlib caller's floor, in
+CPU time: ``logging``'s own work for the same call (``Logger.info``, ``findCaller``, the
+``LogRecord``, ``callHandlers``) with a root handler that does nothing, next to stdlib
+with a plain ``%(message)s`` ``StreamHandler`` (the issue's reference for the direct
+stdlib path). ``--profile`` adds a cProfile of the caller side and one of the listener
+thread's drain, per path.
 """
 
 from __future__ import annotations
@@ -90,6 +94,43 @@ def measure(rounds: int) -> None:
         )
 
 
+class _Nothing(logging.Handler):
+    """A handler that takes the record and does nothing: what logging costs by itself."""
+
+    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
+        return True
+
+
+def stdlib_floor(rounds: int) -> None:
+    """logging's own cost of the benchmark call, next to a plain %(message)s handler."""
+    tracelog.shutdown()
+    call = paths()["stdlib"]
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
+    plain = logging.StreamHandler(devnull())
+    plain.setFormatter(logging.Formatter("%(message)s"))
+    handlers = {"logging alone (a handler that does nothing)": _Nothing(), "plain": plain}
+    cpu: dict[str, list[float]] = {name: [] for name in handlers}
+    try:
+        root.setLevel(logging.INFO)
+        for _ in range(rounds):
+            for name, handler in handlers.items():
+                root.handlers[:] = [handler]
+                start = time.thread_time_ns()
+                for _ in range(CALLS):
+                    call()
+                cpu[name].append((time.thread_time_ns() - start) / CALLS)
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+    floor, reference = (statistics.median(cpu[name]) for name in handlers)
+    print("stdlib: the caller's floor, CPU per call")
+    print(
+        f"  logging alone {floor:.0f} ns; plain %(message)s handler {reference:.0f} ns; "
+        f"floor / plain = {floor / reference:.2f}"
+    )
+
+
 def profile(calls: int) -> None:
     """cProfile the caller side, then the listener's drain of the same calls."""
     listener = cProfile.Profile()
@@ -129,6 +170,7 @@ def main() -> None:
     tracer = TracerProvider().get_tracer("bench")
     with tracer.start_as_current_span("bench"):
         measure(args.rounds)
+        stdlib_floor(args.rounds)
         if args.profile:
             profile(5000)
 

@@ -249,7 +249,8 @@ class TracelogQueueListener:
                 taken += 1
                 try:
                     if type(item) is tuple:
-                        line = item[0](*item[1:])
+                        render, name, levelno, fields, ctx, service, ts = item
+                        line = render(name, levelno, fields, ctx, service, ts)
                     elif line_of is not None:
                         line = line_of(item)
                     else:
