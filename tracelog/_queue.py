@@ -268,7 +268,7 @@ class TracelogQueueListener:
                 size += len(line)
             owner.handled += taken
             if owner.waiters:
-                owner.notify_waiters()  # slots are free for calls waiting for room
+                owner.notify_waiters(taken)  # slots are free for calls waiting for room
             write(sink, batch, carried is not None)
             if owner.dropped:
                 owner.report_drops()
@@ -413,11 +413,18 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
             with contextlib.suppress(RuntimeError):  # another thread woke it in between
                 wake.release()
 
-    def notify_waiters(self) -> None:
-        """Tell threads waiting for room (or in ``join()``) to look again."""
+    def notify_waiters(self, freed: int = 0) -> None:
+        """Tell threads waiting for room (or in ``join()``) to look again.
+
+        With *freed*, as many as there are free slots (the rest would find the queue
+        full again); otherwise all of them.
+        """
         if self.waiters:
             with self._room:
-                self._room.notify_all()
+                if freed:
+                    self._room.notify(freed)
+                else:
+                    self._room.notify_all()
 
     def wait_written(self) -> None:
         """Wake the listener and wait until it has written everything queued so far."""
