@@ -118,6 +118,26 @@ class TestBatchedWrites:
         assert "40 log line(s) to /dev/full were lost" in capfd.readouterr().err
 
 
+class TestTextFormatterTarget:
+    def test_records_go_through_the_targets_handle_in_order(self) -> None:
+        """A text formatter on the target: its records and structlog's lines keep their order."""
+        stream = io.StringIO()
+        tracelog.configure(stream=stream, queue=True)
+        target = _state.current.handler
+        assert target is not None
+        target.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        tracelog.get_logger("app").warning("first")
+        logging.getLogger("app").warning("second %d", 2)
+        tracelog.get_logger("app").warning("third")
+        tracelog.shutdown()
+        first, second, third = stream.getvalue().splitlines()
+        assert ("first", "WARNING second 2", "third") == (
+            orjson.loads(first)["message"],
+            second,
+            orjson.loads(third)["message"],
+        )
+
+
 class TestListenerWakes:
     def test_first_line_after_idle_is_written_by_itself(self, framework, tmp_path) -> None:
         """An idle listener is woken by the next line and writes it without shutdown()."""

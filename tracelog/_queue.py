@@ -138,10 +138,6 @@ class _Pending:
     def __init__(self, owner: TracelogQueueHandler) -> None:
         self.owner = owner
 
-    def qsize(self) -> int:
-        """How many items wait for the listener."""
-        return len(self.owner.items)
-
     def join(self) -> None:
         """Wake the listener and wait until everything queued so far is written."""
         self.owner.wait_written()
