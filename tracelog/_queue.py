@@ -3,7 +3,21 @@
 ``configure(queue=True)`` puts a :class:`TracelogQueueHandler` on the root logger and
 starts its :class:`TracelogQueueListener`. The caller's thread only captures what must be
 captured there (the span's ids, the service, the time, the formatted message, the
-exception) and enqueues; the listener renders and writes.
+exception) and appends it to a ``collections.deque``; the listener renders and writes.
+The caller takes no lock, and wakes the listener only when it sleeps, not per line.
+
+The listener shares the GIL with the app, so any work it does while the app is busy is
+work the app waits for. It keeps out of the way: woken by the first line after it went
+idle, it waits ``FLUSH_DELAY`` seconds (0.05) before it writes what has queued up, unless
+the queue fills to half first (or ``join()``, ``shutdown()`` or exit want it); and while
+the queue is less than half full it yields the GIL after each batch, so a busy app runs
+until the GIL's switch interval hands the listener its next batch. A line reaches the
+sink about ``FLUSH_DELAY`` seconds after the call.
+
+Batches: on a descriptor the listener joins ready lines into one ``LineSink.write`` of at
+most ``PIPE_BUF`` bytes (whole lines; a longer line goes alone), which a pipe takes whole
+or not at all, so a failed batch is exactly its lines lost, and is counted so. Any other
+stream gets one ``write()`` per line, as in direct mode.
 
 The queue is bounded. When it is full, a log call blocks up to ``block_timeout`` seconds
 (1 s) for room; if the queue is still full the line is dropped and counted. A slow sink
@@ -11,16 +25,22 @@ The queue is bounded. When it is full, a log call blocks up to ``block_timeout``
 every call in turn: such waits share one budget of ``block_timeout`` seconds, and once it
 is spent, or a call timed out, calls that find the queue full drop at once (no second
 stall) until the listener has emptied half of it. The listener writes one line saying
-how many were dropped. Nothing is dropped silently.
+how many were dropped. Nothing is dropped silently. The bound is checked without a
+lock: threads that find one slot left at the same instant may each take it, so the
+queue can exceed the bound by a line per such thread.
 
 Exit: the listener gets ``EXIT_TIMEOUT`` seconds at most (and ``STALL_TIMEOUT`` without
 writing a line) to write what is queued. If the sink does not take it (a write that
-blocks forever), what is left is counted lost and reported on stderr, and the process
-exits anyway.
+blocks forever), what is left (the batch stuck in that write included) is counted lost
+and reported on stderr, and the process exits anyway.
 
 A log call made on the listener thread itself (a stream whose ``write()`` logs) is
 written directly instead of queued: queued, it would feed the listener its own output
 forever, and on a full queue it would wait for the only thread that empties it.
+
+Signals: a handler that logs while its thread is inside a log call never waits for a
+lock that thread holds: the append and the wake-up are single C calls, and a call that
+interrupts a wait for room is queued past the bound instead of waiting too.
 
 fork: a child process has no listener thread, and the queue's locks may have been held
 by a thread that does not exist there. After a fork the child gets a fresh queue and
@@ -30,45 +50,57 @@ writes synchronously, like direct mode.
 from __future__ import annotations
 
 import atexit
+import collections
+import contextlib
 import logging
 import logging.handlers
-import queue
+import select
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from tracelog import _fork
+from tracelog._context import capture
 from tracelog._options import positive_int
 from tracelog._sink import _diagnose
-from tracelog.stdlib import MESSAGE_ATTR, JsonFormatter, TraceContextFilter, message_of
+from tracelog.stdlib import (
+    CONTEXTVARS_ATTR,
+    MESSAGE_ATTR,
+    SERVICE_ATTR,
+    TRACE_ATTR,
+    JsonFormatter,
+    bound_contextvars,
+    message_of,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from tracelog._sink import LineSink
     from tracelog.stdlib import JsonStreamHandler
 
-__all__ = ["QueuedEvent", "TracelogQueueHandler", "TracelogQueueListener"]
+__all__ = ["TracelogQueueHandler", "TracelogQueueListener"]
 
 DEFAULT_QUEUE_SIZE = 10_000
 DEFAULT_BLOCK_TIMEOUT = 1.0
+# How long the listener, woken by a line, lets more lines queue up before it writes them.
+FLUSH_DELAY = 0.05
+# The most bytes of lines the listener joins into one write: what a pipe takes whole.
+BATCH_SIZE = select.PIPE_BUF
 # At exit and shutdown: the longest wait for the listener to write what is queued, and
 # the longest wait during which it writes nothing.
 EXIT_TIMEOUT = 10.0
 STALL_TIMEOUT = 2.0
+# How often a thread waiting on the listener looks again, should a notify be missed.
+_POLL = 0.05
+
+# The listener's state, as callers read it (without a lock) after they append: BUSY, it
+# is writing and needs no wake-up; IDLE, it sleeps until a line comes; DELAYING, it waits
+# FLUSH_DELAY and is woken early only by a half-full queue.
+BUSY, IDLE, DELAYING = 0, 1, 2
 
 _handlers: weakref.WeakSet[TracelogQueueHandler] = weakref.WeakSet()
 _hooks_installed = False
 _hooks_lock = threading.Lock()
-
-
-class QueuedEvent(NamedTuple):
-    """A structlog event captured at the call, rendered later by the listener."""
-
-    render: Callable[[Any, int, dict[str, Any]], bytes]
-    logger_name: Any
-    levelno: int
-    fields: dict[str, Any]
 
 
 def _install_process_hooks() -> None:
@@ -87,65 +119,175 @@ def _stop_all() -> None:
 
 
 def write_item(target: JsonStreamHandler, item: Any) -> None:
-    """Write one queued item (a structlog event or a LogRecord) through *target*."""
-    if type(item) is QueuedEvent:
-        target.sink.write(item.render(item.logger_name, item.levelno, item.fields))
+    """Write one queued item through *target*.
+
+    A structlog event is a tuple ``(render, logger_name, levelno, fields, ctx, service,
+    time)`` whose ``render`` makes the line; anything else is a ``LogRecord``.
+    """
+    if type(item) is tuple:
+        target.sink.write(item[0](*item[1:]))
     else:
         target.handle(item)
 
 
-class TracelogQueueListener(logging.handlers.QueueListener):
-    """Renders and writes what :class:`TracelogQueueHandler` enqueued."""
+class _Pending:
+    """The queue as tests and ``shutdown()`` see it: ``join()`` waits until it is written."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: TracelogQueueHandler) -> None:
+        self.owner = owner
+
+    def join(self) -> None:
+        """Wake the listener and wait until everything queued so far is written."""
+        self.owner.wait_written()
+
+
+class TracelogQueueListener:
+    """The thread that renders and writes what :class:`TracelogQueueHandler` queued."""
 
     def __init__(self, owner: TracelogQueueHandler, target: JsonStreamHandler) -> None:
-        super().__init__(owner.queue, target, respect_handler_level=False)
         self.owner = owner
         self.target = target
+        self._thread: threading.Thread | None = None
 
-    def stop(self, timeout: float = EXIT_TIMEOUT, stall: float = STALL_TIMEOUT) -> bool:  # type: ignore[override]
+    def start(self) -> None:
+        """Start the listener thread (a daemon: exit drains it through ``atexit``)."""
+        thread = threading.Thread(target=self._run, name="tracelog-queue", daemon=True)
+        self._thread = thread
+        thread.start()
+
+    @property
+    def ident(self) -> int | None:
+        """The listener thread's id, or None before it started."""
+        thread = self._thread
+        return None if thread is None else thread.ident
+
+    def stop(self, timeout: float = EXIT_TIMEOUT, stall: float = STALL_TIMEOUT) -> bool:
         """Let the listener write what is queued, then end it; False if it did not finish.
 
-        The stop marker waits its turn behind the lines it is meant to flush, but no
-        longer than *timeout* seconds in all, nor *stall* seconds in which the listener
-        writes nothing (a sink whose write blocks forever).
+        No longer than *timeout* seconds in all, nor *stall* seconds in which the
+        listener writes nothing (a sink whose write blocks forever).
         """
         thread = self._thread
         if thread is None:
             return True
         owner = self.owner
+        owner.stopping = True
+        owner.wake()
         start = last = time.monotonic()
         seen = owner.handled
-        queued = False
         while True:
-            if not queued:
-                try:
-                    owner.q.put(None, timeout=0.05)  # None: QueueListener's stop marker
-                    queued = True
-                except queue.Full:
-                    pass
-            if queued:
-                thread.join(0.05)
-                if not thread.is_alive():
-                    self._thread = None
-                    return True
+            thread.join(_POLL)
+            if not thread.is_alive():
+                self._thread = None
+                return True
             now = time.monotonic()
             if owner.handled != seen:
                 seen, last = owner.handled, now
             if now - last >= stall or now - start >= timeout:
                 return False
 
-    def handle(self, record: Any) -> None:
-        """Write one queued item, then the drop count if there is one to report."""
+    def _run(self) -> None:
         owner = self.owner
-        try:
-            write_item(self.target, record)
-        except Exception:  # a bug must not kill the listener thread and stall the app
-            self.target.handleError(record)
-        owner.handled += 1
-        if owner.dropped:
-            owner.report_drops()
-        if owner.overloaded and owner.q.qsize() <= owner.maxsize // 2:
-            owner.room_again()
+        items = owner.items
+        wake = owner.wake_lock
+        while True:
+            if items:
+                self._write_ready(items)
+                continue
+            if owner.stopping:
+                return
+            owner.state = IDLE
+            owner.notify_waiters()  # join(): everything queued so far is written
+            if not items and not owner.stopping:
+                wake.acquire()
+            owner.state = BUSY
+            # Let a burst of calls queue up before competing with them for the GIL.
+            if len(items) < owner.high and not owner.stopping:
+                owner.state = DELAYING
+                if len(items) < owner.high and not owner.stopping:
+                    wake.acquire(timeout=FLUSH_DELAY)
+                owner.state = BUSY
+
+    def _write_ready(self, items: collections.deque[Any]) -> None:
+        """Render everything queued, oldest first, and write the lines in batches.
+
+        On a descriptor, a batch is as many whole lines as fit in ``PIPE_BUF`` bytes
+        (one line if it is longer), written with one ``LineSink.write``: a pipe takes
+        such a write whole or not at all, so a failed batch is exactly its lines lost.
+        Any other stream gets one ``write()`` per line, as in direct mode.
+        """
+        owner = self.owner
+        target = self.target
+        sink = target.sink
+        limit = BATCH_SIZE if getattr(sink, "_fd", None) is not None else 0
+        formatter = target.formatter
+        # The line of a record, without the handler's write: tracelog's formatter and no
+        # filters on the handler (else each record goes through target.handle()).
+        line_of = (
+            formatter.format_bytes
+            if isinstance(formatter, JsonFormatter) and not target.filters
+            else None
+        )
+        popleft = items.popleft
+        write = self._write
+        carried: bytes | None = None  # the line that did not fit in the last batch
+        while items or carried is not None:
+            batch: list[bytes] = []
+            size = taken = 0
+            if carried is not None:
+                batch.append(carried)
+                size = len(carried)
+                carried = None
+            while items:
+                item = popleft()
+                taken += 1
+                try:
+                    if type(item) is tuple:
+                        render, name, levelno, fields, ctx, service, ts = item
+                        line = render(name, levelno, fields, ctx, service, ts)
+                    elif line_of is not None:
+                        line = line_of(item)
+                    else:
+                        write(sink, batch, 0)
+                        batch, size = [], 0
+                        target.handle(item)
+                        continue
+                except Exception:  # a bug must not kill the listener and stall the app
+                    target.handleError(item)
+                    continue
+                if size + len(line) > limit and batch:
+                    carried = line  # it starts the next batch
+                    break
+                batch.append(line)
+                size += len(line)
+            owner.handled += taken
+            if owner.waiters:
+                owner.notify_waiters(taken)  # slots are free for calls waiting for room
+            write(sink, batch, carried is not None)
+            if owner.dropped:
+                owner.report_drops()
+            if owner.overloaded and len(items) <= owner.maxsize // 2:
+                owner.room_again()
+            if items and len(items) < owner.high and not (owner.stopping or owner.waiters):
+                # Give way to the app: if it is busy, it runs until the GIL's switch
+                # interval hands the listener its next batch; if not, this costs nothing.
+                time.sleep(0)
+
+    def _write(self, sink: LineSink, batch: list[bytes], carried: int) -> None:
+        """Write a batch of lines at once; if it fails, count each of its lines lost."""
+        if not batch:
+            return
+        owner = self.owner
+        # Lost, should the sink never return (see TracelogQueueHandler.stop()).
+        owner.in_flight = len(batch) + carried
+        if not sink.write(batch[0] if len(batch) == 1 else b"".join(batch)) and len(batch) > 1:
+            # The sink counted the failed write as one line; the rest of the batch too.
+            failure = OSError(f"a batch of {len(batch)} lines was not written")
+            for _ in range(len(batch) - 1):
+                sink.fail(failure)
+        owner.in_flight = 0
 
 
 class TracelogQueueHandler(logging.handlers.QueueHandler):
@@ -171,35 +313,48 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         positive_int(maxsize, "queue_size")
         if block_timeout < 0:
             raise ValueError(f"block_timeout must be >= 0, not {block_timeout}")
-        self.q: queue.Queue[Any] = queue.Queue(maxsize)
-        super().__init__(self.q)
+        self.q = _Pending(self)
+        super().__init__(self.q)  # type: ignore[arg-type]  # only put() touches it
         self.maxsize = maxsize
+        self.high = max(1, maxsize // 2)  # the listener stops delaying at half full
         self.block_timeout = block_timeout
         self.target = target
-        self.addFilter(TraceContextFilter())
         self.dropped = 0
         self.dropped_total = 0
         self.lost_at_exit = 0  # queued lines a stuck sink never took (see stop())
+        self.in_flight = 0  # lines in the listener's write right now
         self.handled = 0  # items the listener has written, to see it make progress
         self.overloaded = False
-        self._stalled = 0.0  # seconds callers waited for a slow sink in this overload
+        self.stalled = 0.0  # seconds callers waited for a slow sink in this overload
         self._slow_wait = block_timeout / 10
-        self._drop_lock = threading.Lock()
-        self._listener_ident: int | None = None
-        self._local = threading.local()
         self.running = False
+        self.stopping = False
         self.stopped = False
         self.abandoned = False
+        self._fresh_queue()
         self.listener = TracelogQueueListener(self, target)
         _handlers.add(self)
         _install_process_hooks()
         _fork.register(self)
 
+    def _fresh_queue(self) -> None:
+        self.items: collections.deque[Any] = collections.deque()
+        # A binary semaphore: released (unlocked) means "wake up". Released and tested
+        # with single C calls, so a signal handler that logs cannot deadlock on it.
+        self.wake_lock = threading.Lock()
+        self.wake_lock.acquire()
+        self.state = BUSY
+        self.waiters = 0  # threads waiting on _room: for room, or in join()
+        self._room = threading.Condition(threading.Lock())
+        # Re-entrant: a signal handler may count a drop while its thread counts one.
+        self._drop_lock = threading.RLock()
+        self._local = threading.local()
+        self._listener_ident: int | None = None
+
     def start(self) -> None:
         """Start the listener thread."""
         self.listener.start()
-        thread = getattr(self.listener, "_thread", None)
-        self._listener_ident = None if thread is None else thread.ident
+        self._listener_ident = self.listener.ident
         self.running = True
 
     def stop(self, timeout: float = EXIT_TIMEOUT) -> None:
@@ -213,8 +368,9 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
             self.running = False
             if not self.listener.stop(timeout):
                 self.abandoned = True
+                self.lost_at_exit += self.in_flight  # stuck in the sink's write
         # A call that saw `running` just before it turned False may have put its item
-        # behind the listener's stop sentinel. From here on such a caller drains the
+        # in the queue after the listener left. From here on such a caller drains the
         # queue itself (see put()); what is already there is written now.
         self.stopped = True
         self._drain()
@@ -227,13 +383,12 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
 
     def _drain(self) -> None:
         """Write whatever is still queued, directly, on this thread (or count it lost)."""
+        items = self.items
         while True:
             try:
-                item = self.q.get_nowait()
-            except queue.Empty:
+                item = items.popleft()
+            except IndexError:
                 return
-            if item is None:  # the stop sentinel
-                continue
             if self.abandoned:  # the listener is stuck in the sink: writing would hang too
                 self.lost_at_exit += 1
             else:
@@ -242,13 +397,69 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
     def after_fork(self) -> None:
         """Forget the parent's queue, locks and thread; write synchronously from now on."""
         self.running = False
-        self._listener_ident = None
-        self._local = threading.local()
-        self.q = self.queue = queue.Queue(self.maxsize)
-        self._drop_lock = threading.Lock()
+        self._fresh_queue()
         self.createLock()
         self.listener = TracelogQueueListener(self, self.target)
         self.target.sink.after_fork()
+
+    def wake(self) -> None:
+        """Wake the listener if it sleeps or delays (no-op if it is awake already)."""
+        wake = self.wake_lock
+        if wake.locked():
+            with contextlib.suppress(RuntimeError):  # another thread woke it in between
+                wake.release()
+
+    def notify_waiters(self, freed: int = 0) -> None:
+        """Tell threads waiting for room (or in ``join()``) to look again.
+
+        With *freed*, as many as there are free slots (the rest would find the queue
+        full again); otherwise all of them.
+        """
+        if self.waiters:
+            with self._room:
+                if freed:
+                    self._room.notify(freed)
+                else:
+                    self._room.notify_all()
+
+    def wait_written(self) -> None:
+        """Wake the listener and wait until it has written everything queued so far."""
+        items = self.items
+        with self._room:
+            self.waiters += 1
+            try:
+                while self.running and (items or self.state == BUSY):
+                    self.wake()
+                    self._room.wait(_POLL)
+            finally:
+                self.waiters -= 1
+
+    def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]
+        """Filter (the sampler, if configured) and queue, without the handler lock.
+
+        The queue needs none: appending to it is atomic.
+        """
+        if self.filters:
+            rv = self.filter(record)
+            if not rv:
+                return False
+            if isinstance(rv, logging.LogRecord):
+                record = rv
+        try:  # emit(), inline: this is the caller's whole cost beyond logging's own
+            self.put(self.prepare(record))
+        except RecursionError:  # pragma: no cover - stdlib convention
+            raise
+        except Exception:
+            self.handleError(record)
+        return record
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.put(self.prepare(record))
+        except RecursionError:  # pragma: no cover - stdlib convention
+            raise
+        except Exception:
+            self.handleError(record)
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         """Capture what must be read on the caller's thread; keep the record structured.
@@ -257,86 +468,97 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         drops ``exc_info``: the listener writes the same structured line direct mode
         would.
         """
-        if not hasattr(record, MESSAGE_ATTR):
-            setattr(record, MESSAGE_ATTR, message_of(record))
+        attrs = record.__dict__
+        if TRACE_ATTR not in attrs:  # the sampler's filter may have captured them
+            attrs[TRACE_ATTR], attrs[SERVICE_ATTR] = capture()
+            attrs[CONTEXTVARS_ATTR] = bound_contextvars()
+        if MESSAGE_ATTR not in attrs and (record.args or type(record.msg) is not str):
+            # The arguments (or the message object) may change after the call: format
+            # now. A plain string message is formatted by the listener.
+            attrs[MESSAGE_ATTR] = message_of(record)
         formatter = self.target.formatter
-        if isinstance(formatter, JsonFormatter) and formatter.bridge is not None:
+        if getattr(formatter, "bridge", None) is not None:
             # Span events go on the span current at the call; the listener has none.
-            formatter.bridge_now(record)
+            formatter.bridge_now(record)  # type: ignore[union-attr]
         return record
 
     def put(self, item: Any) -> None:
-        """Enqueue, or write directly when no listener runs; count what a full queue drops."""
+        """Queue *item*, or write it directly when no listener runs; count what drops."""
         if not self.running:
             if self.abandoned:
                 self.lost_at_exit += 1
             else:
-                self._write_now(item)
+                write_item(self.target, item)
             return
-        if threading.get_ident() == self._listener_ident:
-            self._write_now(item)  # logged from inside the listener's write: see the module
+        if self.state == BUSY and threading.get_ident() == self._listener_ident:
+            write_item(self.target, item)  # logged from inside the listener's write
             return
-        local = self._local
-        if getattr(local, "busy", False):
-            # A signal handler that logs while this thread is inside put(): the queue's
-            # (non-reentrant) lock may be held below us, so taking it would deadlock.
-            # The outer put() enqueues this item when it is done.
-            local.held.append(item)
-            return
-        local.busy, local.held = True, []
-        try:
-            self._enqueue(item)
-            while local.held:
-                self._enqueue(local.held.pop(0))
-        finally:
-            local.busy = False
-
-    def _enqueue(self, item: Any) -> None:
-        try:
-            self.q.put_nowait(item)
-        except queue.Full:
-            if not self._put_full(item):
-                return
+        items = self.items
+        if len(items) >= self.maxsize:
+            self._put_full(item)
         else:
-            if self._stalled:
-                self._stalled = 0.0  # there was room at once: the overload is over
+            items.append(item)
+            if self.stalled:
+                self.stalled = 0.0  # there was room at once: the overload is over
+            state = self.state  # read after the append: see TracelogQueueListener._run
+            if state and (state == IDLE or len(items) >= self.high):
+                self.wake()
         if self.stopped:
             self._drain()
 
-    def _put_full(self, item: Any) -> bool:
-        """Wait for room within the stall budget, or drop; True if *item* was queued."""
+    def _put_full(self, item: Any) -> None:
+        """Wait for room within the stall budget, or drop and count *item*."""
+        local = self._local
+        if getattr(local, "waiting", False):
+            # A signal handler that logs while this thread waits for room: waiting
+            # again here would wait on a lock this thread holds. Past the bound instead.
+            self.items.append(item)
+            return
         if not self.overloaded:
+            local.waiting = True
             start = time.monotonic()
             try:
-                self.q.put(item, timeout=max(0.0, self.block_timeout - self._stalled))
-            except queue.Full:
-                pass
-            else:
-                return True
+                if self._wait_for_room(item, max(0.0, self.block_timeout - self.stalled)):
+                    return
             finally:
+                local.waiting = False
                 waited = time.monotonic() - start
                 if waited >= self._slow_wait:
                     with self._drop_lock:
-                        self._stalled += waited
-                        if self._stalled >= self.block_timeout:
+                        self.stalled += waited
+                        if self.stalled >= self.block_timeout:
                             self.overloaded = True
         with self._drop_lock:
             self.dropped += 1
             self.dropped_total += 1
             self.overloaded = True
-        return False
+
+    def _wait_for_room(self, item: Any, budget: float) -> bool:
+        """Queue *item* once there is room, waiting at most *budget* seconds."""
+        deadline = time.monotonic() + budget
+        items = self.items
+        with self._room:
+            self.waiters += 1
+            try:
+                while len(items) >= self.maxsize and self.running:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self.wake()
+                    self._room.wait(min(remaining, _POLL))
+            finally:
+                self.waiters -= 1
+        items.append(item)
+        return True
 
     def room_again(self) -> None:
         """The listener has emptied half the queue: calls may block for room again."""
         with self._drop_lock:
             self.overloaded = False
-            self._stalled = 0.0
+            self.stalled = 0.0
 
     def enqueue(self, record: logging.LogRecord) -> None:
         self.put(record)
-
-    def _write_now(self, item: Any) -> None:
-        write_item(self.target, item)
 
     def report_drops(self) -> None:
         """Write one line saying how many lines a full queue dropped (if any)."""

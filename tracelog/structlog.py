@@ -32,7 +32,6 @@ from tracelog._compat import logger_level_cache, structlog_context_vars
 from tracelog._context import capture, capture_span, current_context_token
 from tracelog._levels import METHOD_LEVELS, level_name
 from tracelog._line import LineEncoder
-from tracelog._queue import QueuedEvent
 from tracelog._sampling import BUFFER, DROP, LogSampler
 from tracelog._sink import LineSink
 from tracelog.bridge import Bridge
@@ -222,16 +221,28 @@ class JsonRenderer:
             self.bridge.emit(ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span)
         return line
 
-    def render_deferred(self, logger_name: Any, levelno: int, event_dict: EventDict) -> bytes:
+    def render_deferred(
+        self,
+        logger_name: Any,
+        levelno: int,
+        event_dict: EventDict,
+        ctx: TraceContext | None,
+        service: str | None,
+        ts: float,
+    ) -> bytes:
         """Render a queued event on queue mode's listener; its bridge ran at the call."""
-        ctx = event_dict.pop(CONTEXT_KEY, None)
-        service = event_dict.pop(SERVICE_KEY, None)
-        ts = event_dict.pop(TIME_KEY, None) or time.time()
         return self.render_captured(
             logger_name, levelno, event_dict, ctx, service, ts, bridge=False
         )
 
-    def bridge_now(self, logger_name: Any, levelno: int, event_dict: EventDict) -> None:
+    def bridge_now(
+        self,
+        logger_name: Any,
+        levelno: int,
+        event_dict: EventDict,
+        ctx: TraceContext | None,
+        ts: float,
+    ) -> None:
         """Run the bridge on the caller's thread for an event rendered later (queue mode).
 
         Span events must be added while the span is current, which the listener thread
@@ -246,12 +257,12 @@ class JsonRenderer:
             name = event_dict.get("logger") or logger_name
             exc = event_dict.get("exc_info")
             bridge.record(
-                event_dict.get(TIME_KEY) or time.time(),
+                ts,
                 levelno,
                 level_name(levelno),
                 name if name is None or type(name) is str else render.safe_str(name),
                 message,
-                event_dict.get(CONTEXT_KEY),
+                ctx,
                 {k: v for k, v in event_dict.items() if k not in _NOT_FIELDS},
                 None if exc is None else _exc_info(exc),
             )
@@ -448,15 +459,41 @@ def _pin(fields: dict[str, Any]) -> None:
 
 
 def _write(logger_name: Any, levelno: int, fields: dict[str, Any]) -> None:
-    """Render and write now, or hand to queue mode's listener."""
+    """Render and write now, or hand to queue mode's listener (*fields* are pinned)."""
     state = _state.current
-    renderer = state.renderer or _UNCONFIGURED_RENDERER
-    queued = state.queue
-    if queued is not None:
-        renderer.bridge_now(logger_name, levelno, fields)
-        queued.put(QueuedEvent(renderer.render_deferred, logger_name, levelno, fields))
+    if state.queue is not None:
+        ctx, service = fields.pop(CONTEXT_KEY, None), fields.pop(SERVICE_KEY, None)
+        _enqueue(state, logger_name, levelno, fields, ctx, service, fields.pop(TIME_KEY, None))
     else:
-        (state.sink or _default_sink()).write(renderer.render(logger_name, levelno, fields))
+        line = (state.renderer or _UNCONFIGURED_RENDERER).render(logger_name, levelno, fields)
+        (state.sink or _default_sink()).write(line)
+
+
+def _enqueue(
+    state: _state.State,
+    logger_name: Any,
+    levelno: int,
+    fields: dict[str, Any],
+    ctx: TraceContext | None,
+    service: str | None,
+    ts: float | None = None,
+) -> None:
+    """Queue mode: read now what the caller's thread alone knows; the listener renders.
+
+    The ids are *ctx* and *service* (captured by the caller); the time and the exception
+    are read here. Span events go on the span current at the call, so the bridge runs
+    here too.
+    """
+    if ts is None:
+        ts = time.time()
+    if "exc_info" in fields:
+        fields["exc_info"] = _exc_info(fields["exc_info"])
+    renderer: JsonRenderer = state.renderer
+    if renderer.bridge is not None:
+        renderer.bridge_now(logger_name, levelno, fields, ctx, ts)
+    state.queue.put(  # type: ignore[union-attr]  # the caller checked it is set
+        (renderer.render_deferred, logger_name, levelno, fields, ctx, service, ts)
+    )
 
 
 def _write_buffered(item: tuple[Any, int, dict[str, Any]]) -> None:
@@ -484,9 +521,7 @@ def _write_sampled(
         return
     state = _state.current
     if state.queue is not None:
-        fields[CONTEXT_KEY], fields[SERVICE_KEY] = ctx, service
-        _pin(fields)
-        _write(logger_name, levelno, fields)
+        _enqueue(state, logger_name, levelno, fields, ctx, service)
     else:
         line = (state.renderer or _UNCONFIGURED_RENDERER).render_captured(
             logger_name, levelno, fields, ctx, service, time.time()
@@ -593,8 +628,8 @@ class BoundLogger(BoundLoggerBase):
             _write_sampled(sampler, decision, ctx, service, name, levelno, fields)
         elif state.queue is not None:
             # Queue mode: everything that depends on the caller's thread is read now.
-            _pin(fields)
-            _write(name, levelno, fields)
+            ctx, service = capture()
+            _enqueue(state, name, levelno, fields, ctx, service)
         else:
             (state.sink or _default_sink()).write(renderer.render(name, levelno, fields))
         return None

@@ -1,0 +1,273 @@
+"""Queue mode's listener: batched writes, wake-ups, and what the caller captures."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import select
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import tracelog
+from tests.conftest import emit
+from tracelog import _queue, _state
+from tracelog._sink import LineSink
+
+
+def parse(path: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in path.read_text().splitlines()]
+
+
+def queued() -> _queue.TracelogQueueHandler:
+    handler = _state.current.queue
+    assert handler is not None
+    return handler
+
+
+def wait_for_lines(path: Path, count: int) -> list[dict[str, Any]]:
+    """The file's lines once it has *count* of them (a liveness bound, not a timing)."""
+    deadline = time.monotonic() + 30
+    while True:
+        lines = parse(path)
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every LineSink.write() call's bytes, in order."""
+    seen: list[bytes] = []
+    write = LineSink.write
+
+    def counting(self: LineSink, line: bytes) -> bool:
+        seen.append(line)
+        return write(self, line)
+
+    monkeypatch.setattr(LineSink, "write", counting)
+    return seen
+
+
+@pytest.fixture
+def no_flush_delay_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listener, once woken, would wait an hour before it writes on its own."""
+    monkeypatch.setattr(_queue, "FLUSH_DELAY", 3600.0)
+
+
+class TestBatchedWrites:
+    def test_burst_is_batched_and_every_line_whole(self, framework, tmp_path, writes) -> None:
+        """200 queued lines reach a file in fewer writes than lines, whole and in order."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            for i in range(200):
+                emit(framework, "warning", "burst", i=i)
+            tracelog.shutdown()
+        assert list(range(200)) == [x["i"] for x in parse(path)]
+        assert len(writes) < 200
+
+    def test_a_batch_stays_within_pipe_buf(self, framework, tmp_path, writes) -> None:
+        """A write carrying several lines is at most PIPE_BUF bytes: a pipe keeps it whole."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            for i in range(300):
+                emit(framework, "warning", "sized", i=i, pad="p" * (i % 50) * 20)
+            tracelog.shutdown()
+        batches = [w for w in writes if w.count(b"\n") > 1]
+        assert batches
+        assert [] == [len(w) for w in batches if len(w) > select.PIPE_BUF]
+        assert 300 == len(parse(path))
+
+    def test_other_streams_get_one_write_per_line(self, framework, writes) -> None:
+        """A stream without a descriptor gets one write() per line, as in direct mode."""
+        calls: list[str] = []
+
+        class Counting(io.StringIO):
+            def write(self, s: str) -> int:
+                calls.append(s)
+                return super().write(s)
+
+        stream = Counting()
+        tracelog.configure(stream=stream, queue=True)
+        for i in range(50):
+            emit(framework, "warning", "one by one", i=i)
+        tracelog.shutdown()
+        assert list(range(50)) == [orjson.loads(c)["i"] for c in calls]
+
+    def test_failed_batch_counts_every_line(self, framework, capfd) -> None:
+        """A batch that /dev/full refuses is every one of its lines lost, counted."""
+        if not os.path.exists("/dev/full"):
+            pytest.skip("no /dev/full here")
+        with open("/dev/full", "w") as full:
+            tracelog.configure(stream=full, queue=True)
+            for i in range(40):
+                emit(framework, "warning", "no space", i=i)
+            queued().q.join()
+            lost = tracelog.stats()["sink_lost"]
+            tracelog.shutdown()
+        assert 40 == lost
+        assert "40 log line(s) to /dev/full were lost" in capfd.readouterr().err
+
+
+class TestTextFormatterTarget:
+    def test_records_go_through_the_targets_handle_in_order(self) -> None:
+        """A text formatter on the target: its records and structlog's lines keep their order."""
+        stream = io.StringIO()
+        tracelog.configure(stream=stream, queue=True)
+        target = _state.current.handler
+        assert target is not None
+        target.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        tracelog.get_logger("app").warning("first")
+        logging.getLogger("app").warning("second %d", 2)
+        tracelog.get_logger("app").warning("third")
+        tracelog.shutdown()
+        first, second, third = stream.getvalue().splitlines()
+        assert ("first", "WARNING second 2", "third") == (
+            orjson.loads(first)["message"],
+            second,
+            orjson.loads(third)["message"],
+        )
+
+
+class TestListenerWakes:
+    def test_first_line_after_idle_is_written_by_itself(self, framework, tmp_path) -> None:
+        """An idle listener is woken by the next line and writes it without shutdown()."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            emit(framework, "warning", "first")
+            lines = wait_for_lines(path, 1)
+            tracelog.shutdown()
+        assert ["first"] == [x["message"] for x in lines]
+
+    def test_half_full_queue_ends_the_delay(
+        self, framework, tmp_path, no_flush_delay_expiry
+    ) -> None:
+        """Half the bound queued wakes a listener that is waiting out its flush delay."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True, queue_size=10)
+            emit(framework, "warning", "half", i=0)
+            deadline = time.monotonic() + 30
+            while queued().state != _queue.DELAYING and time.monotonic() < deadline:
+                time.sleep(0.001)  # until the woken listener waits out its delay
+            for i in range(1, 5):
+                emit(framework, "warning", "half", i=i)
+            lines = wait_for_lines(path, 5)
+            tracelog.shutdown()
+        assert list(range(5)) == [x["i"] for x in lines]
+
+    def test_join_ends_the_delay(self, framework, tmp_path, no_flush_delay_expiry) -> None:
+        """q.join() wakes the listener and returns once the queued lines are written."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            for i in range(3):
+                emit(framework, "warning", "joined", i=i)
+            queued().q.join()
+            lines = parse(path)
+            tracelog.shutdown()
+        assert [0, 1, 2] == [x["i"] for x in lines]
+
+
+class TestCapturedAtTheCall:
+    def test_percent_arguments_formatted_at_the_call(self, tmp_path, no_flush_delay_expiry) -> None:
+        """A %-argument changed after the call is logged as it was at the call."""
+        path = tmp_path / "q.log"
+        cart = ["apple"]
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            logging.getLogger("shop").warning("cart %s", cart)
+            logging.getLogger("shop").warning(cart)
+            cart.append("pear")  # the listener has not run: it waits out its delay
+            tracelog.shutdown()
+        assert ["cart ['apple']", "['apple']"] == [x["message"] for x in parse(path)]
+
+    def test_plain_message_formatted_by_the_listener(self, tmp_path) -> None:
+        """A message without arguments is written as given, with the call's fields."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            logging.getLogger("shop").warning("100% sure", extra={"n": 1})
+            tracelog.shutdown()
+        (line,) = parse(path)
+        assert ("100% sure", 1) == (line["message"], line["n"])
+
+
+class TestSignalWhileWaitingForRoom:
+    def test_handler_logging_during_a_wait_for_room(self) -> None:
+        """A signal handler that logs while its thread waits for room: no deadlock, no loss.
+
+        The signal is raised while the waiting thread holds the queue's room lock (from
+        inside its wake-up of the listener), the moment a second wait would deadlock.
+        """
+        code = """
+            import io, json, logging, signal, threading
+            from tracelog._queue import TracelogQueueHandler
+            from tracelog.stdlib import JsonFormatter, JsonStreamHandler
+
+            gate = threading.Event()
+
+            class Gated(io.StringIO):
+                def write(self, s):
+                    gate.wait(30)
+                    return super().write(s)
+
+            stream = Gated()
+            target = JsonStreamHandler(stream)
+            target.setFormatter(JsonFormatter())
+            handler = TracelogQueueHandler(target, maxsize=2, block_timeout=30)
+            root = logging.getLogger()
+            root.addHandler(handler)
+            handler.start()
+            fired = []
+
+            def on_alarm(signum, frame):
+                fired.append(signum)
+                logging.getLogger("signal").warning("from handler")
+
+            signal.signal(signal.SIGALRM, on_alarm)
+            wake = handler.wake
+
+            def wake_and_signal():
+                if handler.waiters and not fired:  # a caller waits for room, lock held
+                    signal.raise_signal(signal.SIGALRM)
+                wake()
+
+            handler.wake = wake_and_signal
+            threading.Timer(0.6, gate.set).start()
+            for i in range(4):  # the listener holds one, two fill the queue, one waits
+                logging.getLogger("main").warning("line %d", i)
+            handler.close()
+            lines = [json.loads(x) for x in stream.getvalue().splitlines()]
+            print(json.dumps({
+                "fired": len(fired),
+                "main": [x["message"] for x in lines if x["logger"] == "main"],
+                "signal": sum(1 for x in lines if x["logger"] == "signal"),
+                "dropped": handler.dropped_total,
+            }))
+        """
+        proc = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "" == proc.stderr
+        result = orjson.loads(proc.stdout)
+        assert {
+            "fired": 1,
+            "main": [f"line {i}" for i in range(4)],
+            "signal": 1,
+            "dropped": 0,
+        } == result
