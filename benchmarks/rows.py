@@ -7,8 +7,9 @@ the row's cases (so drift and noise hit all of them alike), and takes the median
 rounds. Absolute times on a shared 2-core machine mean little; the ratios are what the
 targets are stated in. Rows whose work is all in the calling thread are timed in that
 thread's CPU time (``time.thread_time_ns``), which other processes on the shared cores
-do not inflate; the threads, queue and grep rows, where waiting is part of the cost, in
-wall time. The cases are the ones the other scripts here time
+do not inflate; the queue rows in CPU time too (the caller's thread for its side, the
+whole process for the total work); the threads and grep rows, where waiting is part of
+the cost, in wall time. The cases are the ones the other scripts here time
 (``overhead.py``, ``contention.py``, ``bridge.py``, ``grep.py``); this script runs them
 with the row's inputs. ``--json`` writes the run for ``benchmarks/readme.py``, which
 turns it into the README's tables.
@@ -245,7 +246,15 @@ def thread_row(rounds: int) -> Row:
 
 
 def queue_rows(rounds: int, calls: int) -> list[Row]:
-    """configure(queue=True) against direct mode: the caller's time, and the total."""
+    """configure(queue=True) against direct mode: the caller's cost, and the total work.
+
+    Both in CPU time, which other processes on the shared cores do not inflate: the
+    caller's in the calling thread's (``time.thread_time_ns``), the total in the
+    process's, every thread included (the listener's rendering and writing), from the
+    first call until ``shutdown()`` has written the last line. Wall-clock ratios, which
+    on a loaded machine also hold the scheduler's hand-overs between the two threads,
+    are in the detail.
+    """
     std = __import__("logging").getLogger("bench.queue")
     log = tracelog.get_logger("bench.queue")
     paths = {
@@ -255,39 +264,48 @@ def queue_rows(rounds: int, calls: int) -> list[Row]:
     rows: list[Row] = []
     provider = TracerProvider()
     for path_name, call in paths.items():
-        caller: dict[bool, list[float]] = {False: [], True: []}
-        total: dict[bool, list[float]] = {False: [], True: []}
+        # per mode: caller CPU, total CPU, caller wall, total wall (ns per call)
+        samples: dict[bool, list[list[float]]] = {False: [[], [], [], []], True: [[], [], [], []]}
         with provider.get_tracer("bench").start_as_current_span("bench"):
             for r in range(rounds + 1):
                 for queue in (r % 2 == 0, r % 2 == 1):
                     tracelog.configure(stream=overhead.devnull_text(), level="INFO", queue=queue)
-                    start = time.perf_counter_ns()
+                    wall, cpu, proc = (
+                        time.perf_counter_ns(),
+                        time.thread_time_ns(),
+                        time.process_time_ns(),
+                    )
                     for _ in range(calls):
                         call()
-                    mid = time.perf_counter_ns()
+                    mid_wall, mid_cpu = time.perf_counter_ns(), time.thread_time_ns()
                     tracelog.shutdown()  # queue mode: waits until the listener wrote all
-                    end = time.perf_counter_ns()
+                    end_wall, end_proc = time.perf_counter_ns(), time.process_time_ns()
                     if r:  # round 0 warms up
-                        caller[queue].append((mid - start) / calls)
-                        total[queue].append((end - start) / calls)
-        direct = statistics.median(total[False])
-        queued = statistics.median(caller[True])
+                        found = samples[queue]
+                        found[0].append((mid_cpu - cpu) / calls)
+                        found[1].append((end_proc - proc) / calls)
+                        found[2].append((mid_wall - wall) / calls)
+                        found[3].append((end_wall - wall) / calls)
+        direct = [statistics.median(values) for values in samples[False]]
+        queued = [statistics.median(values) for values in samples[True]]
         rows.append(
             Row(
                 f"queue mode ({path_name}): caller side / direct",
-                queued / direct,
+                queued[0] / direct[1],
                 0.5,
                 "<=",
-                detail=f"direct {direct:.0f} ns, queue caller {queued:.0f} ns",
+                detail=f"direct {direct[1]:.0f} ns, queue caller {queued[0]:.0f} ns CPU; "
+                f"wall clock {queued[2] / direct[3]:.2f}x",
             )
         )
         rows.append(
             Row(
                 f"queue mode ({path_name}): total work / direct",
-                statistics.median(total[True]) / direct,
+                queued[1] / direct[1],
                 1.2,
                 "<=",
-                detail=f"queue total {statistics.median(total[True]):.0f} ns",
+                detail=f"queue total {queued[1]:.0f} ns CPU, both threads; "
+                f"wall clock {queued[3] / direct[3]:.2f}x",
             )
         )
     tracelog.configure(stream=overhead.devnull_text(), level="INFO")
