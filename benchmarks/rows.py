@@ -438,7 +438,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9, help="rounds per row (median)")
     parser.add_argument("--calls", type=int, default=5000, help="calls per case per round")
-    parser.add_argument("--grep-size", default="256M", help="the grep rows' file size")
+    parser.add_argument(
+        "--grep-size", default="1G", help="the grep rows' file size (the issue's 1 GiB)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the run here")
     parser.add_argument(
         "--only", default=None, help="comma-separated: lines,threads,queue,bridge,grep"
