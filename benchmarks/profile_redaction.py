@@ -56,15 +56,17 @@ def parts(r: redact.Redactor, text: str) -> dict[str, Callable[[], object]]:
     }
     # Each search the pair-key gate makes, as it makes it: the needle's two rarest
     # characters (memchr), then the needle if both are there.
-    for rare, second, needle, _group in r._needles:
+    for rare, second, needle, find, _group in r._needles:
         found = "searched" if rare in folded and second in folded else "ruled out"
-        timed[f"  {needle.decode()} ({found})"] = search(folded, rare, second, needle)
+        timed[f"  {needle.decode()} ({found})"] = search(folded, rare, second, find)
     return timed
 
 
-def search(folded: bytes, rare: bytes, second: bytes, needle: bytes) -> Callable[[], bool]:
+def search(
+    folded: bytes, rare: bytes, second: bytes, find: Callable[[bytes], object]
+) -> Callable[[], object]:
     """One of the pair-key gate's searches in *folded*."""
-    return lambda: rare in folded and second in folded and needle in folded
+    return lambda: rare in folded and second in folded and find(folded)
 
 
 def main() -> int:
