@@ -70,6 +70,15 @@ class TestFold:
         assert (b"cardnumber", b"creditcard") == needles[b"card"]
         assert () == needles[b"token"]
 
+    @pytest.mark.parametrize("count", [8, 100], ids=["grouped", "past the grouping"])
+    def test_many_custom_keys(self, count: int) -> None:
+        """Each of many custom keys sharing a stretch is found, however many there are."""
+        keys = [f"vault{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(count)]
+        r = Redactor(keys=keys, defaults=False)
+        for key in (keys[0], keys[-1]):
+            text = PLAIN * 10 + f"{key.upper()}=v4lue vaultzz=plain"
+            assert PLAIN * 10 + f"{key.upper()}={REDACTED} vaultzz=plain" == r.text(text)
+
     def test_no_listed_words(self) -> None:
         """With no listed words, pairs are never judged, however many separators."""
         text = PLAIN * 10 + "password=x"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -78,10 +79,12 @@ _FOLD = bytes(
 )  # fmt: skip
 _FOLD_DROP = b" -_."
 _FOLD_CARD = b"0" * 13
-# Listed words are found through shared stretches at least this long ("pass" for
-# password, passwd and passphrase): one search rules out the whole group. Shorter
-# stretches ("ion", "key") stand in common words too often to rule much out.
-_SHARED_MIN = 4
+# Listed words are found through shared stretches this long ("pass" for password,
+# passwd and passphrase): one search rules out the whole group. Shorter stretches
+# ("ion", "key") stand in common words too often to rule much out.
+_SHARED = 4
+_GROUPS_MAX = 8
+_GROUPS_AMONG = 64
 # The last text _digit_shape judged, with its answer and whether the digit run was
 # looked for: the scan asks about the same text twice (does it need a scan, could a
 # card rule match). Held, the text cannot be freed, so its id cannot be reused by
@@ -215,37 +218,34 @@ def _search(needle: bytes) -> _Search:
 
 
 def _needles(words: Iterable[bytes]) -> tuple[_Needle, ...]:
-    """The searches that find any of the folded *words* in a fold, largest groups first.
+    """The searches that find any of the folded *words* in a fold, groups first.
 
-    A stretch of at least ``_SHARED_MIN`` characters that several words share is one
-    search for all of them (each word is then searched only where it was found). Each
-    search comes with its needle's two rarest characters: a one-byte search (memchr)
-    for each rules many needles out before the substring search.
+    A stretch of ``_SHARED`` characters that several words share is one
+    search for all of them (each word is then searched only where it was found); a
+    few such groups are looked for among a short list (a long one costs too much to
+    compare at construction). Each search comes with its needle's two rarest
+    characters: a one-byte search (memchr) for each rules many needles out before the
+    substring search.
     """
     left = sorted(set(words))
-    needles: list[_Needle] = []
-    while left:
-        stretches = sorted(
-            {
-                w[i:j]
-                for w in left
-                for i in range(len(w))
-                for j in range(i + _SHARED_MIN, len(w) + 1)
-            }
+    groups: list[tuple[bytes, tuple[bytes, ...]]] = []
+    while len(groups) < _GROUPS_MAX and len(left) <= _GROUPS_AMONG:
+        counts = Counter(
+            stretch
+            for w in left
+            for stretch in {w[i : i + _SHARED] for i in range(len(w) - _SHARED + 1)}
         )
-
-        def shared(stretch: bytes, left: list[bytes] = left) -> tuple[int, int]:
-            return sum(stretch in w for w in left), len(stretch)
-
-        best = max(stretches, key=shared, default=left[0])
-        if shared(best)[0] < 2:
-            best = left[0]
-        group = tuple(w for w in left if best in w)
-        rare = sorted(set(best), key=_rarity)[:2]
+        best = max(sorted(counts), key=counts.__getitem__, default=b"")
+        if counts[best] < 2:
+            break
+        groups.append((best, tuple(w for w in left if best in w)))
+        left = [w for w in left if best not in w]
+    groups.extend((w, ()) for w in left)
+    needles: list[_Needle] = []
+    for needle, group in groups:
+        rare = sorted(set(needle), key=_rarity)[:2]
         first, second = bytes(rare[:1]), bytes(rare[-1:])
-        searches = () if group == (best,) else tuple(_search(w) for w in group)
-        needles.append((first, second, best, _search(best), searches))
-        left = [w for w in left if w not in group]
+        needles.append((first, second, needle, _search(needle), tuple(map(_search, group))))
     return tuple(needles)
 
 
