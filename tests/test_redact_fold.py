@@ -60,6 +60,14 @@ class TestFold:
         expected = PLAIN * 10 + f"card {REDACTED if redacted else card} end"
         assert expected == Redactor().text(text)
 
+    @pytest.mark.parametrize("card", ["5555 5555 5555 4444", "5555 5555 5555 4445"])
+    def test_long_digits_without_separators(self, card: str) -> None:
+        """A long text of many digits and no separator finds a card as every rule does."""
+        text = "order 12 34 56 78 " * 200 + f"card {card} end"
+        r = Redactor()
+        assert every_rule(r, text) == r.text(text)
+        assert (REDACTED in r.text(text)) == card.endswith("4444")
+
     def test_needles_group_shared_stretches(self) -> None:
         """Listed words sharing four letters are searched once; the others one by one."""
         needles = {
