@@ -63,7 +63,7 @@ def parts(r: redact.Redactor, text: str) -> dict[str, Callable[[], object]]:
 
 
 def search(
-    folded: bytes, rare: bytes, second: bytes, find: Callable[[bytes], object]
+    folded: bytes, rare: int, second: int, find: Callable[[bytes], object]
 ) -> Callable[[], object]:
     """One of the pair-key gate's searches in *folded*."""
     return lambda: rare in folded and second in folded and find(folded)
