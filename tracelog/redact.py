@@ -123,7 +123,8 @@ def _sparse_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
                 return _dense_digit_shape(text, run=run)
             positions.append(at)
             at = find(digit, at + 1)
-    if len(positions) < 8:
+    # A digit run needs 8 digits, a card 13.
+    if len(positions) < (8 if run else 13):
         return False, False
     positions.sort()
     found = card = False
@@ -476,14 +477,13 @@ class Redactor:
                 return text
             answers[self._may_name_secret] = names
             return self._scan(text, answers)
-        # The digit run only matters to the scan test, when nothing else answers it.
         known = any(answers.values())
-        run, answers[_could_be_card] = (
-            _digit_shape(text, run=not known) if len(text) >= 13 else (False, False)
-        )
-        if not (self._custom or any(answers.values())):
+        card = answers[_could_be_card] = len(text) >= 13 and _could_be_card(text)
+        if not (self._custom or known or card):
             return text
-        if not (self._custom or run or known):
+        # Only a possible card is left: the scan test asks for a digit run (a card's
+        # digits may stand apart, "4 1 1 1 ..."), known only now.
+        if not (self._custom or known or _digit_shape(text)[0]):
             return text
         # No separator: the pair rule is not asked.
         answers[self._may_name_secret] = False
