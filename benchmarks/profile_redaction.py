@@ -1,6 +1,7 @@
 """Where redaction spends its time on long values: ``python benchmarks/profile_redaction.py``.
 
-Times ``Redactor.text`` and each of its gates on the value-size rows' strings (from
+Times ``Redactor.text``, each of its gates and each search of the pair-key gate on the
+value-size rows' strings (from
 ``rows.py``: 32 KiB without and with ``:``/``=``, 1 KiB with them; a new string every
 call, as in the rows), as the best of several perf_counter_ns loops, then prints a
 cProfile of ``text`` on the slowest. Absolute times on a shared machine are noisy;
@@ -39,7 +40,8 @@ def parts(r: redact.Redactor, text: str) -> dict[str, Callable[[], object]]:
     """``Redactor.text`` on a new string each call, and each gate on one of them."""
     counter = itertools.count()
     value = f"{next(counter):08d} {text}"
-    return {
+    folded = redact._fold(value)
+    timed: dict[str, Callable[[], object]] = {
         "new string (f-string, the rows' cost too)": lambda: f"{next(counter):08d} {text}",
         "Redactor.text": lambda: r.text(f"{next(counter):08d} {text}"),
         "gate: bearer/basic": lambda: redact._credential_hint(value),
@@ -48,8 +50,23 @@ def parts(r: redact.Redactor, text: str) -> dict[str, Callable[[], object]]:
         "gate: URL credential": lambda: redact._has_url_credential(value),
         "gate: digits, sparse": lambda: redact._sparse_digit_shape(value),
         "gate: digits, one pass": lambda: redact._dense_digit_shape(value),
-        "gate: pair keys": lambda: r._may_name_secret(value),
+        "gate: the fold (one translate pass)": lambda: redact._fold(value),
+        "gate: card in the fold": lambda: redact._FOLD_CARD in folded,
+        "gate: listed words in the fold": lambda: r._names_in(folded),
     }
+    # Each search the pair-key gate makes, as it makes it: the needle's two rarest
+    # characters (memchr), then the needle if both are there.
+    for rare, second, needle, find, _group in r._needles:
+        found = "searched" if rare in folded and second in folded else "ruled out"
+        timed[f"  {needle.decode()} ({found})"] = search(folded, rare, second, find)
+    return timed
+
+
+def search(
+    folded: bytes, rare: int, second: int, find: Callable[[bytes], object]
+) -> Callable[[], object]:
+    """One of the pair-key gate's searches in *folded*."""
+    return lambda: rare in folded and second in folded and find(folded)
 
 
 def main() -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -68,15 +69,28 @@ _DENSE_BELOW = 2048
 _ASCII_DIGIT_CLASS = bytes(
     48 if 48 <= c <= 57 else c if c in b" -" else 120 for c in range(256)
 )  # digits -> "0", " " and "-" kept, anything else -> "x"
-_CARD_DIGITS = b"0" * 13
+# The fold: one translate pass over ASCII text that serves every gate needing more than
+# one-character searches. Letters are lowercased and digits become "0"; " ", "-", "_"
+# and "." are dropped. A secret key's words, joined, then stand together (keys are runs
+# of letters, digits, "_", "." and "-"), and so do a card's 13 digits (spaced by " " or
+# "-"): each gate is a substring search in the fold.
+_FOLD = bytes(
+    c + 32 if 65 <= c <= 90 else 48 if 48 <= c <= 57 else c for c in range(256)
+)  # fmt: skip
+_FOLD_DROP = b" -_."
+_FOLD_CARD = b"0" * 13
+# Listed words are found through shared stretches this long ("pass" for password,
+# passwd and passphrase): one search rules out the whole group. Shorter stretches
+# ("ion", "key") stand in common words too often to rule much out.
+_SHARED = 4
+_GROUPS_MAX = 8
+_GROUPS_AMONG = 64
 # The last text _digit_shape judged, with its answer and whether the digit run was
 # looked for: the scan asks about the same text twice (does it need a scan, could a
 # card rule match). Held, the text cannot be freed, so its id cannot be reused by
 # another string while it is here.
 _SHAPE_MEMO: list[tuple[str, tuple[bool, bool], bool]] = [("", (False, False), True)]
-_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _LETTERS_BY_RARITY = "zqxjkvbpygfwmucldrhsnioate"
-_NOT_ALNUM = bytes(c for c in range(256) if not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122))
 
 
 def _joined(key: str) -> str:
@@ -109,7 +123,8 @@ def _sparse_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
                 return _dense_digit_shape(text, run=run)
             positions.append(at)
             at = find(digit, at + 1)
-    if len(positions) < 8:
+    # A digit run needs 8 digits, a card 13.
+    if len(positions) < (8 if run else 13):
         return False, False
     positions.sort()
     found = card = False
@@ -130,15 +145,14 @@ def _sparse_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
 
 
 def _dense_digit_shape(text: str, *, run: bool = True) -> tuple[bool, bool]:
-    # One pass instead of a find() per digit: digits become "0", " " and "-" go, so a
-    # card is 13 zeros in a row. Eight zeros are what a digit run needs at least; only
-    # then is the exact test (spaces and dashes kept) paid for.
-    data = text.encode()
-    joined = data.translate(_ASCII_DIGIT_CLASS, b" -")
-    card = _CARD_DIGITS in joined
-    if not run or b"00000000" not in joined:
+    # One pass instead of a find() per digit: in the fold a card is 13 zeros in a row.
+    # Eight zeros are what a digit run needs at least; only then is the exact test
+    # (spaces and dashes kept, other characters apart) paid for.
+    folded = _fold(text)
+    card = _FOLD_CARD in folded
+    if not run or b"00000000" not in folded:
         return False, card
-    classes = data.translate(_ASCII_DIGIT_CLASS)
+    classes = text.encode().translate(_ASCII_DIGIT_CLASS)
     found = b"00000000" in classes or b"0000 0000" in classes or b"0000-0000" in classes
     return found, card
 
@@ -179,9 +193,63 @@ def _has_url_credential(text: str) -> bool:
     return "@" in text and "://" in text
 
 
-def _rarest(word: bytes) -> bytes:
-    """The character of *word* least common in English text (digits count as rarest)."""
-    return bytes([min(word, key=lambda c: _LETTERS_BY_RARITY.find(chr(c)))])
+def _fold(text: str) -> bytes:
+    """ASCII *text* folded for the gates (see ``_FOLD``)."""
+    return text.encode().translate(_FOLD, _FOLD_DROP)
+
+
+def _rarity(char: int) -> int:
+    """Rank of *char* from least to most common in English text; "0" (every digit,
+    folded) ranks as common."""
+    at = _LETTERS_BY_RARITY.find(chr(char))
+    return len(_LETTERS_BY_RARITY) if at < 0 else at
+
+
+_Search = Callable[[bytes], "re.Match[bytes] | None"]
+# (rarest character, second rarest, needle, its search, the searches of its group).
+# The characters are ints: ``int in bytes`` goes straight to memchr, where a one-byte
+# bytes needle pays ~250 ns of argument handling first.
+_Needle = tuple[int, int, bytes, _Search, tuple[_Search, ...]]
+
+
+def _search(needle: bytes) -> _Search:
+    # The regex engine finds a literal by scanning for its first byte in a tight loop,
+    # at about a byte a cycle; bytes.find's skip loop spends more on mispredicted
+    # branches wherever the text is made of the needle's letters (short needles the
+    # most: "pwd", "ssn").
+    return re.compile(re.escape(needle)).search
+
+
+def _needles(words: Iterable[bytes]) -> tuple[_Needle, ...]:
+    """The searches that find any of the folded *words* in a fold, groups first.
+
+    A stretch of ``_SHARED`` characters that several words share is one
+    search for all of them (each word is then searched only where it was found); a
+    few such groups are looked for among a short list (a long one costs too much to
+    compare at construction). Each search comes with its needle's two rarest
+    characters: a one-byte search (memchr) for each rules many needles out before the
+    substring search.
+    """
+    left = sorted(set(words))
+    groups: list[tuple[bytes, tuple[bytes, ...]]] = []
+    while len(groups) < _GROUPS_MAX and len(left) <= _GROUPS_AMONG:
+        counts = Counter(
+            stretch
+            for w in left
+            for stretch in {w[i : i + _SHARED] for i in range(len(w) - _SHARED + 1)}
+        )
+        best = max(sorted(counts), key=counts.__getitem__, default=b"")
+        if counts[best] < 2:
+            break
+        groups.append((best, tuple(w for w in left if best in w)))
+        left = [w for w in left if best not in w]
+    groups.extend((w, ()) for w in left)
+    needles: list[_Needle] = []
+    for needle, group in groups:
+        rare = sorted(set(needle), key=_rarity)
+        first, second = rare[0], rare[min(1, len(rare) - 1)]
+        needles.append((first, second, needle, _search(needle), tuple(map(_search, group))))
+    return tuple(needles)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -237,8 +305,8 @@ class Redactor:
         "_clean",
         "_custom",
         "_key_cache",
-        "_key_words",
         "_listed",
+        "_needles",
         "_run",
         "_value_rules",
         "replacement",
@@ -272,15 +340,13 @@ class Redactor:
         # The most words a listed entry spans: "order_secret_ref" is three.
         self._run = max((len(_WORDS_OF_KEY.findall(w)) for w in words), default=0)
         self._key_cache: dict[str, bool] = {}
-        # A secret key's words, joined, are a stretch of the text's letters and digits
-        # (lowercased, everything else dropped) holding a listed entry; an entry that
-        # contains another one is found by the shorter one.
-        # Each with its rarest character: a one-byte search (memchr) rules most out.
-        self._key_words = tuple(
-            (_rarest(word), word)
-            for word in sorted(
-                w.encode() for w in self._listed if not any(o != w and o in w for o in self._listed)
-            )
+        # A secret key's words, joined, are a stretch of the text's fold holding a
+        # listed entry (folded too: its digits are "0"); an entry that contains another
+        # one is found by the shorter one.
+        self._needles = _needles(
+            w.encode().translate(_FOLD)
+            for w in self._listed
+            if not any(o != w and o in w for o in self._listed)
         )
 
         rules: list[tuple[re.Pattern[str], Any, Callable[[str], bool] | None]] = []
@@ -401,24 +467,26 @@ class Redactor:
             _has_cloud_key: _has_cloud_key(text),
             _has_url_credential: seps and _has_url_credential(text),
         }
-        # The digit run only matters to the scan test, when nothing else answers it.
-        known = seps or any(answers.values())
-        run, answers[_could_be_card] = (
-            _digit_shape(text, run=not known) if len(text) >= 13 else (False, False)
-        )
-        names = seps and bool(self._listed) and self._may_name_secret(text)
-        if not (self._custom or names or any(answers.values())):
+        if seps:
+            # A separator already answers the scan test; the card and pair-key gates
+            # share one pass over the text.
+            folded = _fold(text)
+            answers[_could_be_card] = _FOLD_CARD in folded
+            names = bool(self._needles) and self._names_in(folded)
+            if not (self._custom or names or any(answers.values())):
+                return text
+            answers[self._may_name_secret] = names
+            return self._scan(text, answers)
+        known = any(answers.values())
+        card = answers[_could_be_card] = len(text) >= 13 and _could_be_card(text)
+        if not (self._custom or known or card):
             return text
-        if not (
-            self._custom
-            or seps
-            or run
-            or answers[_credential_hint]
-            or answers[_has_jwt]
-            or answers[_has_cloud_key]
-        ):
+        # Only a possible card is left: the scan test asks for a digit run (a card's
+        # digits may stand apart, "4 1 1 1 ..."), known only now.
+        if not (self._custom or known or _digit_shape(text)[0]):
             return text
-        answers[self._may_name_secret] = names
+        # No separator: the pair rule is not asked.
+        answers[self._may_name_secret] = False
         return self._scan(text, answers)
 
     def _scan(self, text: str, answers: dict[Callable[[str], bool], bool]) -> str:
@@ -441,10 +509,19 @@ class Redactor:
 
     def _may_name_secret(self, text: str) -> bool:
         """False only when no key in *text* can be secret (ASCII text; others: True)."""
-        if not text.isascii():
-            return True
-        letters = text.encode().translate(_LOWER, _NOT_ALNUM)
-        return any(rare in letters and word in letters for rare, word in self._key_words)
+        return not text.isascii() or self._names_in(_fold(text))
+
+    def _names_in(self, folded: bytes) -> bool:
+        """Whether a listed word stands in *folded* (the fold of ASCII text)."""
+        for rare, second, _needle, search, group in self._needles:
+            if (
+                rare in folded
+                and second in folded
+                and search(folded)
+                and (not group or any(word(folded) for word in group))
+            ):
+                return True
+        return False
 
     def _pairs(self, text: str) -> str:
         # A loop rather than re.sub: after a pair whose key is not secret the scan goes
