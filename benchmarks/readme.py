@@ -85,6 +85,19 @@ def profile_tables(profiles: dict[str, list[dict[str, Any]]]) -> list[str]:
     return out
 
 
+def redaction_table(parts: dict[str, float]) -> list[str]:
+    out = [
+        "Where redaction's time goes on the 32 KiB value with ':'/'=', from the same run",
+        "(`benchmarks/profile_redaction.py`: `Redactor.text`, each gate, and each listed",
+        "word's search in the folded text, best of 7 loops):",
+        "",
+        "| part | ns per call |",
+        "|---|---|",
+    ]
+    out.extend(f"| {name.replace('|', '/')} | {ns:,.0f} |" for name, ns in parts.items())
+    return out
+
+
 def section(run: dict[str, Any]) -> str:
     m = run["machine"]
     met = sum(1 for row in run["rows"] if row["met"])
@@ -109,6 +122,8 @@ def section(run: dict[str, Any]) -> str:
     ]
     if run.get("profiles"):
         lines += ["", *profile_tables(run["profiles"])]
+    if run.get("redaction"):
+        lines += ["", *redaction_table(run["redaction"])]
     if run.get("grep"):
         lines += ["", "`tracelog grep` from the same run (`benchmarks/grep.py`):", ""]
         lines += grep_table(run["grep"])

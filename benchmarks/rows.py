@@ -398,6 +398,18 @@ def grep_rows(rounds: int, size: str) -> tuple[list[Row], dict[str, object]]:
     return rows, result
 
 
+def redaction_parts() -> dict[str, float]:
+    """``Redactor.text``, each of its gates and each word search on the 32 KiB value with
+    ``:``/``=`` (``benchmarks/profile_redaction.py``), in ns per call."""
+    import profile_redaction
+
+    from tracelog.redact import Redactor
+
+    value = text_value(32 << 10, separators=True)
+    found = profile_redaction.parts(Redactor(), value)
+    return {name.strip(): profile_redaction.best_ns(fn, 100) for name, fn in found.items()}
+
+
 def line_profiles() -> dict[str, list[dict[str, object]]]:
     """Where a line's time goes, per path: cProfile's own time by function."""
     found = {name: profile_line.profile(call) for name, call in profile_line.cases().items()}
@@ -465,6 +477,7 @@ def main() -> int:
         found, grep = grep_rows(args.rounds, args.grep_size)
         rows += found
     profiles = line_profiles() if "lines" in wanted else {}
+    redaction = redaction_parts() if "lines" in wanted else {}
     tracelog.shutdown()
     info = machine()
     print(
@@ -482,6 +495,7 @@ def main() -> int:
             "groups": groups,
             "grep": grep,
             "profiles": profiles,
+            "redaction": redaction,
         }
         args.json.write_text(json.dumps(run, indent=2) + "\n")
     return 0
