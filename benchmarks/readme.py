@@ -98,6 +98,24 @@ def redaction_table(parts: dict[str, float]) -> list[str]:
     return out
 
 
+BUDGET_TITLES = {
+    "redaction.py": "Redaction on a typical event (`benchmarks/redaction.py`, message and "
+    "3 short fields; budget 500 ns):",
+    "sampling.py": "Sampling and the debug buffer (`benchmarks/sampling.py`; budgets: "
+    "dropped ≤ 300 ns, buffered ≤ 1,500 ns):",
+    "propagation.py": "Carrying the ids across hand-offs (`benchmarks/propagation.py`): "
+    "`wrap()` per call, `extract_context`, and the WSGI middleware per request, next to "
+    "OpenTelemetry's own:",
+}
+
+
+def budget_blocks(budgets: dict[str, str]) -> list[str]:
+    out: list[str] = []
+    for script, text in budgets.items():
+        out += ["", BUDGET_TITLES.get(script, f"`benchmarks/{script}`:"), "", "```", text, "```"]
+    return out
+
+
 def section(run: dict[str, Any]) -> str:
     m = run["machine"]
     met = sum(1 for row in run["rows"] if row["met"])
@@ -124,6 +142,12 @@ def section(run: dict[str, Any]) -> str:
         lines += ["", *profile_tables(run["profiles"])]
     if run.get("redaction"):
         lines += ["", *redaction_table(run["redaction"])]
+    if run.get("budgets"):
+        lines += [
+            "",
+            "The per-call budgets of the design, from the same run:",
+            *budget_blocks(run["budgets"]),
+        ]
     if run.get("grep"):
         lines += ["", "`tracelog grep` from the same run (`benchmarks/grep.py`):", ""]
         lines += grep_table(run["grep"])

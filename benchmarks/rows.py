@@ -410,6 +410,19 @@ def redaction_parts() -> dict[str, float]:
     return {name.strip(): profile_redaction.best_ns(fn, 100) for name, fn in found.items()}
 
 
+def budget_scripts() -> dict[str, str]:
+    """The output of the scripts behind the docs' other figures: DESIGN.md's per-call
+    budgets (redaction, sampling and the debug buffer) and what carrying the ids across
+    hand-offs costs (``docs/propagation.md``), each run in a child process."""
+    found = {}
+    for script in ("redaction.py", "sampling.py", "propagation.py"):
+        done = subprocess.run(
+            [sys.executable, str(HERE / script)], capture_output=True, text=True, check=True
+        )
+        found[script] = done.stdout.strip()
+    return found
+
+
 def line_profiles() -> dict[str, list[dict[str, object]]]:
     """Where a line's time goes, per path: cProfile's own time by function."""
     found = {name: profile_line.profile(call) for name, call in profile_line.cases().items()}
@@ -478,6 +491,7 @@ def main() -> int:
         rows += found
     profiles = line_profiles() if "lines" in wanted else {}
     redaction = redaction_parts() if "lines" in wanted else {}
+    budgets = budget_scripts() if "lines" in wanted else {}
     tracelog.shutdown()
     info = machine()
     print(
@@ -496,6 +510,7 @@ def main() -> int:
             "grep": grep,
             "profiles": profiles,
             "redaction": redaction,
+            "budgets": budgets,
         }
         args.json.write_text(json.dumps(run, indent=2) + "\n")
     return 0
