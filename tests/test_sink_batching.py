@@ -7,6 +7,7 @@ batched is known exactly; no assertion depends on timing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -25,6 +27,13 @@ from tracelog._sink import BATCH_MAX, PENDING_MAX, LineSink
 
 def line(source: str, n: int, pad: int = 0) -> bytes:
     return orjson.dumps({"src": source, "n": n, "pad": "p" * pad}) + b"\n"
+
+
+@contextlib.contextmanager
+def holding_role(sink: LineSink) -> Iterator[None]:
+    """Hold the sink's writer role, as a thread in the middle of a write does."""
+    with sink._role:
+        yield
 
 
 def hand_over(sink: LineSink, lines: list[bytes]) -> None:
@@ -63,7 +72,7 @@ class TestBatching:
             sink = LineSink(stream)
             writes = CountingWrites(monkeypatch, stream.fileno())
             lines = [line("a", n) for n in range(5)]
-            with sink._role:
+            with holding_role(sink):
                 hand_over(sink, lines)
                 assert (b"", 5) == (path.read_bytes(), len(sink._pending))
             sink.flush()
@@ -76,7 +85,7 @@ class TestBatching:
             sink = LineSink(stream)
             writes = CountingWrites(monkeypatch, stream.fileno())
             waiting = [line("a", n) for n in range(3)]
-            with sink._role:
+            with holding_role(sink):
                 hand_over(sink, waiting)
             assert sink.write(line("b", 0))
         assert ([b"".join([*waiting, line("b", 0)])], []) == (writes.calls, sink._pending)
@@ -93,7 +102,7 @@ class TestBatching:
         with os.fdopen(write_fd, "wb") as stream:
             sink = LineSink(stream)
             writes = CountingWrites(monkeypatch, write_fd)
-            with sink._role:
+            with holding_role(sink):
                 hand_over(sink, lines)
             sink.flush()
         reader.join(30)
@@ -110,7 +119,7 @@ class TestBatching:
         with path.open("ab") as stream:
             sink = LineSink(stream)
             writes = CountingWrites(monkeypatch, stream.fileno())
-            with sink._role:
+            with holding_role(sink):
                 hand_over(sink, lines)
             sink.flush()
         sizes = [len(c) for c in writes.calls]
@@ -125,7 +134,7 @@ class TestBatching:
         with path.open("ab") as stream:
             sink = LineSink(stream)
             writer = threading.Thread(target=lambda: [sink.write(x) for x in lines])
-            with sink._role:
+            with holding_role(sink):
                 writer.start()
                 deadline = time.monotonic() + 30
                 while len(sink._pending) < PENDING_MAX and time.monotonic() < deadline:
@@ -142,7 +151,7 @@ class TestBatching:
         with path.open("ab") as stream:
             sink = LineSink(stream)
             writer = threading.Thread(target=sink.write, args=(long_line,))
-            with sink._role:
+            with holding_role(sink):
                 writer.start()
                 deadline = time.monotonic() + 30
                 while not sink._pending and time.monotonic() < deadline:
@@ -151,6 +160,35 @@ class TestBatching:
                 assert writer.is_alive()
             writer.join(30)
         assert long_line == path.read_bytes()
+
+
+class TestReentry:
+    def test_log_call_during_a_batch_write_goes_after_it(self, tmp_path, monkeypatch) -> None:
+        """A log call made on the writing thread mid-batch (a signal handler) waits for nothing.
+
+        Its line is long, so on another thread it would wait for the role; here the role
+        is its own thread's, and the line is written right after the batch.
+        """
+        path = tmp_path / "out.log"
+        nested = line("nested", 0, pad=select.PIPE_BUF)
+        with path.open("ab") as stream:
+            sink = LineSink(stream)
+            real_write = os.write
+            fired: list[bool] = []
+
+            def write_then_log(fd: int, data: Any) -> int:
+                done = real_write(fd, data)
+                if not fired:
+                    fired.append(True)
+                    assert sink.write(nested)  # as a signal handler would, mid-write
+                return done
+
+            batch = [line("a", n) for n in range(3)]
+            with holding_role(sink):
+                hand_over(sink, batch)
+            monkeypatch.setattr(os, "write", write_then_log)
+            sink.flush()
+        assert b"".join([*batch, nested]) == path.read_bytes()
 
 
 class TestThreadsAndProcesses:
@@ -233,24 +271,63 @@ def run_child(code: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 class TestExit:
-    def test_pending_lines_are_written_at_exit(self, tmp_path) -> None:
-        """Lines handed over while the main thread holds the role are written when it exits."""
+    def test_exit_writes_lines_a_stopped_writer_took_on(self, tmp_path) -> None:
+        """Lines handed to a daemon writer that stops at exit are written by the exit hook."""
         path = tmp_path / "out.log"
         proc = run_child(
             """
             import sys, threading
             from tracelog._sink import LineSink
-            sink = LineSink(open(sys.argv[1], "ab"))
-            sink._role.acquire()  # as if in the middle of a write, to the end
-            worker = threading.Thread(target=lambda: [sink.write(b"%d\\n" % n) for n in range(50)])
-            worker.start()
-            worker.join()
+            sink = LineSink(open(sys.argv[1], "ab"))  # on no logging handler
+            taken, finish = threading.Event(), threading.Event()
+            def writer():  # in the middle of a write until exit begins, then gone
+                sink._role.acquire()
+                taken.set()
+                finish.wait()
+                sink._role.release()
+                threading.Event().wait()
+            threading.Thread(target=writer, daemon=True).start()
+            taken.wait()
+            for n in range(50):
+                sink.write(b"%d\\n" % n)
             print(len(sink._pending))
+            import atexit
+            atexit.register(finish.set)  # runs before tracelog's hook (registered first)
             """,
             str(path),
         )
         assert ("50\n", "") == (proc.stdout, proc.stderr)
         assert [str(n) for n in range(50)] == path.read_text().split()
+
+    def test_main_thread_last_lines_while_daemons_write(self, tmp_path) -> None:
+        """The main thread's lines are all written though daemon threads still write at exit."""
+        path = tmp_path / "out.log"
+        run_child(
+            """
+            import sys, threading, tracelog
+            tracelog.configure(stream=sys.argv[1], redact=False)
+            log = tracelog.get_logger("exit")
+            started = threading.Barrier(9)
+            def work(t):
+                started.wait()
+                n = 0
+                while True:
+                    log.info("daemon", t=t, n=n)
+                    n += 1
+            for t in range(8):
+                threading.Thread(target=work, args=(t,), daemon=True).start()
+            started.wait()
+            for n in range(300):
+                log.info("main", n=n)
+            """,
+            str(path),
+        )
+        rows = parse(path.read_bytes())
+        by_thread: dict[Any, list[int]] = {}
+        for row in rows:
+            by_thread.setdefault(row.get("t", "main"), []).append(row["n"])
+        assert list(range(300)) == by_thread.pop("main")
+        assert {t: list(range(len(ns))) for t, ns in by_thread.items()} == by_thread
 
     @pytest.mark.parametrize("daemon", [False, True], ids=["threads", "daemon-threads"])
     def test_threads_log_then_main_exits(self, tmp_path, daemon) -> None:
@@ -289,7 +366,7 @@ class TestFailures:
         read_fd, write_fd = os.pipe()
         with os.fdopen(write_fd, "wb") as stream:
             sink = LineSink(stream)
-            with sink._role:
+            with holding_role(sink):
                 hand_over(sink, [line("a", n) for n in range(10)])
                 os.close(read_fd)
             sink.flush()
@@ -309,10 +386,11 @@ class TestFailures:
             lines = [b"%09d\\n" % n for n in range(40)]  # 10 bytes each
             resource.setrlimit(resource.RLIMIT_FSIZE, (125, 125))  # 12 lines and a half
             sink = LineSink(open(sys.argv[1], "ab"))
-            with sink._role:
-                worker = threading.Thread(target=lambda: [sink.write(x) for x in lines])
-                worker.start()
-                worker.join()
+            sink._role.acquire()  # the writer role, as a thread in the middle of a write
+            worker = threading.Thread(target=lambda: [sink.write(x) for x in lines])
+            worker.start()
+            worker.join()
+            sink._role.release()
             sink.flush()
             after = sink.write(b"next\\n")
             print(json.dumps({"lost": sink.lost, "after": after}))
@@ -329,7 +407,7 @@ class TestFailures:
         """Lines pending when their stream is closed are counted lost, not written elsewhere."""
         stream = (tmp_path / "out.log").open("ab")
         sink = LineSink(stream)
-        with sink._role:
+        with holding_role(sink):
             hand_over(sink, [line("a", n) for n in range(3)])
             stream.close()
         sink.flush()
@@ -344,7 +422,7 @@ class TestFailures:
             held, release = threading.Event(), threading.Event()
 
             def stuck() -> None:
-                with sink._role:
+                with holding_role(sink):
                     held.set()
                     release.wait(30)
 
@@ -367,11 +445,12 @@ class TestStdout:
             import sys, threading
             from tracelog._sink import LineSink
             sink = LineSink(sys.stdout)
-            with sink._role:
-                worker = threading.Thread(target=lambda: sink.write(b'{"from":"thread"}\\n'))
-                worker.start()
-                worker.join()
-                print("p" * 9000)  # written at once; its "\\n" stays in the buffer
+            sink._role.acquire()  # the writer role, as a thread in the middle of a write
+            worker = threading.Thread(target=lambda: sink.write(b'{"from":"thread"}\\n'))
+            worker.start()
+            worker.join()
+            print("p" * 9000)  # written at once; its "\\n" stays in the buffer
+            sink._role.release()
             sink.flush()
             """
         )
@@ -385,7 +464,7 @@ class TestFork:
         path = tmp_path / "out.log"
         with path.open("ab") as stream:
             sink = LineSink(stream)
-            with sink._role:
+            with holding_role(sink):
                 hand_over(sink, [line("parent", n) for n in range(5)])
                 pid = os.fork()
                 if pid == 0:  # pragma: no cover - the child
@@ -408,7 +487,7 @@ class TestExitHook:
         streams = [p.open("ab") for p in paths]
         sinks = [LineSink(s) for s in streams]
         for n, sink in enumerate(sinks):
-            with sink._role:
+            with holding_role(sink):
                 hand_over(sink, [line("s", n)])
         _sink._write_pending_at_exit()
         for s in streams:
