@@ -1,24 +1,17 @@
-"""Where lines go: one write per line, and failures reported once, not per line.
+"""Where lines go: whole lines per write, and failures reported once, not per line.
 
-A line is written with a single ``os.write`` when the stream is a plain file, pipe or
-terminal whose text encoding is UTF-8 (an ``open()`` file, ``sys.stderr``), so
-concurrent threads and processes appending to one file never interleave inside a line,
-and no lock is held across a flush. Any other stream (``StringIO``, pytest's capture,
-``gzip.open(p, "wt")``, a UTF-16 file, a socket's ``makefile()``) gets one ``write`` +
-``flush`` under a lock, through the stream object, so it encodes and compresses the text
-itself.
+Lines are written with ``os.write`` when the stream is a plain file, pipe or terminal
+whose text encoding is UTF-8 (an ``open()`` file, ``sys.stderr``), each write carrying
+whole lines, so concurrent threads and processes appending to one file never interleave
+inside a line, and no lock is held across a flush. Any other stream (``StringIO``,
+pytest's capture, ``gzip.open(p, "wt")``, a UTF-16 file, a socket's ``makefile()``) gets
+one ``write`` + ``flush`` under a lock, through the stream object, so it encodes and
+compresses the text itself.
 
 When writing starts to fail (closed stream, broken pipe, full disk), the sink prints
 one diagnostic to the process's original stderr, counts the lines it could not write,
 and prints the count when output recovers or at shutdown. It never raises into the
 caller.
-
-A line that needs more than one write (longer than ``PIPE_BUF`` on a pipe, a short
-write, a full non-blocking pipe) is written under the lock with a marker saying which
-thread is writing. A log call made on that thread meanwhile (a signal handler, or a
-stream whose ``write()`` logs) is held back and written once the line is complete; one
-made while those held-back lines are written is dropped and counted
-(:attr:`LineSink.reentrant_dropped`), so logging from inside the sink cannot feed back.
 
 Threads sharing a descriptor take turns at being its writer (flat combining). A thread
 that finds another one writing adds its line to a pending list and returns; the writer,
@@ -28,10 +21,18 @@ stays whole against other processes too. Each ``os.write`` releases the GIL, and
 batching every line of every thread is a GIL hand-off; with it, threads that find the
 writer busy go on without giving up the GIL. Lines keep each thread's order. A caller
 whose line is long (over ``PIPE_BUF``), or who finds ``PENDING_MAX`` lines pending, waits
-to become the writer instead, so pending memory stays bounded. ``flush()``, ``close()``
-and interpreter exit write what is pending; a forked child drops its copy (the parent
-writes those lines). A failed batch counts every line in it that did not reach the
-descriptor whole.
+to become the writer instead (blocked in the role's lock, off the GIL), so pending memory
+stays bounded. ``flush()``, ``close()`` and interpreter exit write what is pending; a
+forked child drops its copy (the parent writes those lines). A failed batch counts every
+line in it that did not reach the descriptor whole.
+
+A line that needs more than one write (longer than ``PIPE_BUF`` on a pipe, a short
+write, a full non-blocking pipe) is finished by the writer before it lets go. A log call
+made on the writing thread meanwhile (a signal handler, a finalizer) adds its line to
+pending, written right after. On a stream, a log call made from inside the stream's own
+``write()`` is held back and written once the line is complete; one made while those
+held-back lines are written is dropped and counted (:attr:`LineSink.reentrant_dropped`),
+so logging from inside the sink cannot feed back.
 """
 
 from __future__ import annotations
