@@ -403,6 +403,44 @@ class TestFailures:
         raw = path.read_bytes()
         assert (b"".join(b"%09d\n" % n for n in range(12)), b"00000") == (raw[:120], raw[120:])
 
+    def test_descriptor_fails_after_part_of_a_batch(self, tmp_path, monkeypatch) -> None:
+        """A write that takes part of a batch and then fails: only lines not out whole are lost."""
+        path = tmp_path / "out.log"
+        lines = [b"%09d\n" % n for n in range(10)]  # 10 bytes each
+        real_write = os.write
+        calls: list[int] = []
+
+        def part_then_fail(fd: int, data: Any) -> int:
+            calls.append(len(data))
+            if len(calls) == 1:
+                return real_write(fd, bytes(data)[:35])  # 3 lines and a half
+            raise OSError(5, "EIO")
+
+        with path.open("ab") as stream:
+            sink = LineSink(stream)
+            with holding_role(sink):
+                hand_over(sink, lines)
+            monkeypatch.setattr(os, "write", part_then_fail)
+            sink.flush()
+            monkeypatch.undo()
+            assert (7, True) == (sink.lost, sink._torn)
+            assert sink.write(b"next\n")  # starts on a line of its own
+        assert b"".join(lines)[:35] + b"\nnext\n" == path.read_bytes()
+
+    def test_full_nonblocking_pipe_counts_a_short_line(self, monkeypatch, capfd) -> None:
+        """A short line that a full non-blocking pipe does not take in time is counted lost."""
+        monkeypatch.setattr(_sink, "WAIT_WRITABLE", 0.01)
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        with os.fdopen(write_fd, "wb") as stream:
+            sink = LineSink(stream)
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    os.write(write_fd, b"x" * 4096)
+            assert (False, 1) == (sink.write(b'{"a":1}\n'), sink.lost)
+        os.close(read_fd)
+        assert "BlockingIOError" in capfd.readouterr().err
+
     def test_stream_closed_while_lines_wait(self, tmp_path, capfd) -> None:
         """Lines pending when their stream is closed are counted lost, not written elsewhere."""
         stream = (tmp_path / "out.log").open("ab")
