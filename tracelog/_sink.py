@@ -512,8 +512,9 @@ class LineSink:
         # Bounded: a thread stuck in the stream's write() (queue mode's listener on a
         # sink that blocks forever) holds the lock, and exit must not wait for it.
         self._write_pending()
-        # Lines still pending wait behind a write that is stuck: count them lost.
-        stranded = len(self._pending)
+        # Lines still pending behind a write that is stuck are counted lost (without a
+        # stuck writer, the thread writing takes them before it lets go).
+        stranded = len(self._pending) if self._stuck else 0
         locked = self._acquire_bounded()
         try:
             self.lost += stranded
