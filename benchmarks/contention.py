@@ -9,7 +9,8 @@ against the same lines written by one thread, and checks the file: every line mu
 Target (issue 18): tracelog's throughput >= 0.8 of one thread's, 0 torn, 0 lost. Each
 ``os.write`` gives up the GIL; ``LineSink`` lets a thread that finds another one writing
 hand it its line, and the writer writes what is pending in one ``os.write``, so threads
-do not hand the GIL over once per line.
+do not hand the GIL over once per line: the report counts ``write`` calls and context
+switches per line of the threaded run.
 
 ``tracelog-structlog`` logs through the structlog path alone (``benchmarks/rows.py``).
 ``tracelog-queue`` is the same with ``configure(queue=True)``: one listener thread does
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import tempfile
 import threading
 import time
@@ -91,6 +93,21 @@ def run(kind: str, threads: int, lines: int, path: Path) -> tuple[float, int, in
     return elapsed / (threads * lines), written, bad
 
 
+def write_calls() -> float:
+    """write() system calls this process made so far (Linux's /proc/self/io; else NaN)."""
+    try:
+        with Path("/proc/self/io").open() as counters:
+            return next(float(x.split()[1]) for x in counters if x.startswith("syscw:"))
+    except (OSError, StopIteration):
+        return float("nan")
+
+
+def context_switches() -> int:
+    """Voluntary and involuntary context switches of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=16)
@@ -102,11 +119,15 @@ def main() -> int:
         total = args.threads * args.lines
         for kind in ("tracelog-structlog", "tracelog", "tracelog-queue", "plain"):
             single, _, _ = run(kind, 1, total, path)
+            writes, switches = write_calls(), context_switches()
             multi, written, bad = run(kind, args.threads, args.lines, path)
+            writes, switches = write_calls() - writes, context_switches() - switches
             print(
                 f"{kind:18} one thread {single:6.0f} ns/line  {args.threads} threads"
                 f" {multi:6.0f} ns/line  throughput {single / multi:4.2f}x of one thread's"
                 f"  lost {total - written}  torn/wrong {bad}"
+                f"  write calls/line {writes / total:.3f}  context switches/line"
+                f" {switches / total:.3f}"
             )
     print("target: tracelog throughput >= 0.8x of one thread's, 0 torn, 0 lost")
     return 0
