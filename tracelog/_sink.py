@@ -1,28 +1,43 @@
-"""Where lines go: one write per line, and failures reported once, not per line.
+"""Where lines go: whole lines per write, and failures reported once, not per line.
 
-A line is written with a single ``os.write`` when the stream is a plain file, pipe or
-terminal whose text encoding is UTF-8 (an ``open()`` file, ``sys.stderr``), so
-concurrent threads and processes appending to one file never interleave inside a line,
-and no lock is held across a flush. Any other stream (``StringIO``, pytest's capture,
-``gzip.open(p, "wt")``, a UTF-16 file, a socket's ``makefile()``) gets one ``write`` +
-``flush`` under a lock, through the stream object, so it encodes and compresses the text
-itself.
+Lines are written with ``os.write`` when the stream is a plain file, pipe or terminal
+whose text encoding is UTF-8 (an ``open()`` file, ``sys.stderr``), each write carrying
+whole lines, so concurrent threads and processes appending to one file never interleave
+inside a line, and no lock is held across a flush. Any other stream (``StringIO``,
+pytest's capture, ``gzip.open(p, "wt")``, a UTF-16 file, a socket's ``makefile()``) gets
+one ``write`` + ``flush`` under a lock, through the stream object, so it encodes and
+compresses the text itself.
 
 When writing starts to fail (closed stream, broken pipe, full disk), the sink prints
 one diagnostic to the process's original stderr, counts the lines it could not write,
 and prints the count when output recovers or at shutdown. It never raises into the
 caller.
 
+Threads sharing a descriptor take turns at being its writer (flat combining). A thread
+that finds another one writing adds its line to a pending list and returns; the writer,
+after each ``os.write``, takes what is pending and writes it joined, in one ``os.write``
+of up to ``BATCH_MAX`` bytes on a file and ``PIPE_BUF`` on a pipe or terminal, so a batch
+stays whole against other processes too. Each ``os.write`` releases the GIL, and without
+batching every line of every thread is a GIL hand-off; with it, threads that find the
+writer busy go on without giving up the GIL. Lines keep each thread's order. A caller
+whose line is long (over ``PIPE_BUF``), or who finds ``PENDING_MAX`` lines pending, waits
+to become the writer instead (blocked in the role's lock, off the GIL), so pending memory
+stays bounded. ``flush()``, ``close()`` and interpreter exit write what is pending; a
+forked child drops its copy (the parent writes those lines). A failed batch counts every
+line in it that did not reach the descriptor whole.
+
 A line that needs more than one write (longer than ``PIPE_BUF`` on a pipe, a short
-write, a full non-blocking pipe) is written under the lock with a marker saying which
-thread is writing. A log call made on that thread meanwhile (a signal handler, or a
-stream whose ``write()`` logs) is held back and written once the line is complete; one
-made while those held-back lines are written is dropped and counted
-(:attr:`LineSink.reentrant_dropped`), so logging from inside the sink cannot feed back.
+write, a full non-blocking pipe) is finished by the writer before it lets go. A log call
+made on the writing thread meanwhile (a signal handler, a finalizer) adds its line to
+pending, written right after. On a stream, a log call made from inside the stream's own
+``write()`` is held back and written once the line is complete; one made while those
+held-back lines are written is dropped and counted (:attr:`LineSink.reentrant_dropped`),
+so logging from inside the sink cannot feed back.
 """
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import io
 import os
@@ -31,16 +46,28 @@ import stat
 import sys
 import threading
 import time
+import weakref
 from typing import IO, Any
 
 from tracelog import _fork
 from tracelog import _render as render
 
-__all__ = ["WAIT_WRITABLE", "LineSink"]
+__all__ = ["BATCH_MAX", "PENDING_MAX", "WAIT_WRITABLE", "LineSink"]
 
 # How long a line waits for a full non-blocking descriptor to take it (once; while
 # output is failing, later lines do not wait).
 WAIT_WRITABLE = 1.0
+# The most bytes one batched os.write carries to a regular file (a pipe or terminal
+# takes PIPE_BUF, the most one write keeps whole against other processes).
+BATCH_MAX = 64 << 10
+# A caller that finds this many lines pending waits to become the writer (backpressure:
+# pending never holds more than this many lines of at most PIPE_BUF bytes each).
+PENDING_MAX = 1024
+
+# Every sink, so that interpreter exit writes what is pending (registered on first use).
+_sinks: weakref.WeakSet[LineSink] = weakref.WeakSet()
+_exit_hook: list[bool] = []
+_exit_lock = threading.Lock()
 
 
 def _diagnose(text: str) -> None:
@@ -74,8 +101,11 @@ class LineSink:
         "_fd",
         "_flush",
         "_lock",
+        "_pending",
+        "_role",
         "_stuck",
         "_torn",
+        "_writing",
         "failed",
         "failing",
         "lost",
@@ -94,6 +124,12 @@ class LineSink:
         # Re-entrant: a signal handler that logs while this thread writes must not
         # deadlock on its own lock.
         self._lock = threading.RLock()
+        # The descriptor's writer role: its holder writes its own line and what is
+        # pending. Re-entrant for the same reason: a signal handler or a finalizer that
+        # logs on the writing thread adds its line instead of waiting for itself.
+        self._role = threading.RLock()
+        self._pending: list[bytes] = []
+        self._writing = False  # the role's holder is writing a batch or a line in parts
         self.failed = 0
         # Every line this sink could not write, for stats(); `failed` counts only the
         # current run of failures, for the "recovered" report.
@@ -118,6 +154,7 @@ class LineSink:
                 self._flush = self._flush_before_write(stream)
         self._atomic = self._atomic_size(self._fd)
         _fork.register(self)
+        _register_for_exit(self)
 
     @staticmethod
     def _direct_fd(stream: IO[Any]) -> int | None:
@@ -153,11 +190,11 @@ class LineSink:
         ``print()`` on a block-buffered stdout (a pipe, a file) writes a long text at
         once but keeps its ``"\\n"`` in the stream's buffer; a line written to the
         descriptor before that buffer is flushed would be glued to the text. So
-        tracelog flushes ``sys.stdout``/``sys.stderr`` before each line, unless they are
-        line-buffered (a terminal; stderr by default), which hold at most a partial
-        line that flushing would not help. The flush costs about 0.1 us a line; files
-        handed to ``configure()`` are taken to be written by tracelog alone and are not
-        flushed.
+        tracelog flushes ``sys.stdout``/``sys.stderr`` before each line (and before each
+        batch), unless they are line-buffered (a terminal; stderr by default), which
+        hold at most a partial line that flushing would not help. The flush costs about
+        0.1 us a line; files handed to ``configure()`` are taken to be written by
+        tracelog alone and are not flushed.
         """
         stdio = (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)
         if not any(stream is s for s in stdio):
@@ -168,12 +205,13 @@ class LineSink:
 
     @staticmethod
     def _atomic_size(fd: int | None) -> int | None:
-        """Up to how many bytes one unlocked ``os.write`` stays whole (None: any size).
+        """Up to how many bytes one ``os.write`` stays whole (None: any size).
 
         Writes to a regular file are whole at any size (the kernel serialises them on
         the file position). On a pipe, FIFO or terminal only writes of up to PIPE_BUF
-        bytes are: a longer line (a stack trace) takes the lock so that this process's
-        threads never interleave inside it.
+        bytes are, against other processes writing to it: batches are kept to that
+        size there, and a longer line (a stack trace) is written in parts by the
+        writer alone, so that this process's threads never interleave inside it.
         """
         if fd is None:
             return None
@@ -183,45 +221,152 @@ class LineSink:
             return select.PIPE_BUF
 
     def after_fork(self) -> None:
-        """In a forked child: a lock held by a thread that was not copied is replaced."""
+        """In a forked child: a lock held by a thread that was not copied is replaced.
+
+        Lines pending at the fork are dropped here: the parent writes them.
+        """
         self._lock = threading.RLock()
+        self._role = threading.RLock()
+        self._pending = []
+        self._writing = False
         self._busy = None
         self._deferred = []
         self._draining = False
 
     def write(self, line: bytes) -> bool:
-        """Write one line; return False (and account for it) if it could not be written."""
+        """Write one line; return False (and account for it) if it could not be written.
+
+        True also when the line was handed to the thread writing to the same
+        descriptor: that thread writes it next, and accounts for it if that fails.
+        """
+        ok = True
         try:
             fd = self._fd
-            if fd is not None and not self.stream.closed:
+            if fd is None or self.stream.closed:
+                self._write_parts(line)
+            else:
                 flush = self._flush
                 if flush is not None:
                     flush()
-                atomic = self._atomic
-                # _busy is tested last, right before the write: the window in which
-                # another thread can start a line in parts between this test and the
-                # write is the few microseconds os.write needs to reach the kernel.
-                small = atomic is None or len(line) <= atomic
-                if small and not self._torn and self._busy is None:
+                role = self._role
+                # Positional: acquire(blocking=False) parses its keyword at a cost per line.
+                if role.acquire(False):  # noqa: FBT003
                     try:
-                        written = os.write(fd, line)
-                    except BlockingIOError:
-                        written = 0
-                    if written != len(line):
-                        self._write_parts(line, written)
+                        if self._pending or self._torn or self._writing:
+                            # Lines before this one wait, or this thread is re-entered
+                            # while it writes (then that write takes this line next).
+                            self._pending.append(line)
+                            if not self._writing:
+                                ok = self._drain()
+                        else:
+                            # Marked before the write: a signal handler that runs when a
+                            # long line is out only in part must not write in between.
+                            self._writing = True
+                            try:
+                                try:
+                                    written = os.write(fd, line)
+                                except BlockingIOError:
+                                    written = 0
+                                if written != len(line):
+                                    _, error = self._write_all(fd, line, written)
+                                    if error is not None:
+                                        raise error
+                            finally:
+                                self._writing = False
+                    finally:
+                        role.release()
                 else:
-                    self._write_parts(line, 0)
-            else:
-                self._write_parts(line, 0)
+                    # Another thread is writing: it takes this line with the next batch.
+                    pending = self._pending
+                    pending.append(line)
+                    if len(pending) >= PENDING_MAX or len(line) > select.PIPE_BUF:
+                        return self._hand_over(-1)  # wait, and write as the writer
         except Exception as exc:
             self.fail(exc)
-            return False
-        if self.failing:
+            ok = False
+        if self._pending:
+            # Lines added while this thread held the role, or since the last writer
+            # gave it up: the writer re-checks after it lets go, so none is stranded.
+            ok = self._hand_over(0) and ok
+        if ok and self.failing:
             self._recovered()
-        return True
+        return ok
 
-    def _write_parts(self, line: bytes, written: int) -> None:
-        """Write *line* (of which *written* bytes are out) under the lock, with its marker."""
+    def _hand_over(self, timeout: float) -> bool:
+        """Write what is pending if the role can be had within *timeout* (-1: wait).
+
+        Otherwise the thread holding the role writes it: every holder looks at pending
+        again after it lets go. False if a batch written here failed.
+        """
+        role = self._role
+        ok = True
+        while self._pending:
+            if not role.acquire(True, timeout):  # noqa: FBT003 - positional, as above
+                if timeout > 0:
+                    self._stuck = True
+                return ok
+            try:
+                if self._writing:
+                    return ok  # re-entered on the writing thread: its write takes them
+                ok = self._drain() and ok
+            finally:
+                role.release()
+            timeout = 0
+        return ok
+
+    def _drain(self) -> bool:
+        """With the role held: write what is pending, in order, a batch per write."""
+        pending = self._pending
+        ok = True
+        self._writing = True
+        try:
+            while pending:
+                cap = BATCH_MAX if self._atomic is None else self._atomic
+                head = pending[:PENDING_MAX]
+                size = count = 0
+                for line in head:
+                    if count and size + len(line) > cap:
+                        break
+                    size += len(line)
+                    count += 1
+                # Only the role's holder removes lines; others only append at the end.
+                del pending[:count]
+                ok = self._write_batch(head[:count] if count < len(head) else head) and ok
+        finally:
+            self._writing = False
+        return ok
+
+    def _write_batch(self, batch: list[bytes]) -> bool:
+        """Write *batch* joined, in one os.write if the descriptor takes it whole."""
+        data = batch[0] if len(batch) == 1 else b"".join(batch)
+        written = 0
+        error: Exception | None = None
+        try:
+            fd = self._fd
+            if fd is None or self.stream.closed:
+                raise ValueError("I/O operation on closed file.")  # noqa: TRY301
+            flush = self._flush
+            if flush is not None:
+                flush()
+            written, error = self._write_all(fd, data, 0)
+        except Exception as exc:
+            error = exc
+        if error is None:
+            if self.failing:
+                self._recovered()
+            return True
+        # Lines that reached the descriptor whole were written; the rest are lost.
+        end = whole = 0
+        for line in batch:
+            end += len(line)
+            if end > written:
+                break
+            whole += 1
+        self.fail(error, len(batch) - whole)
+        return False
+
+    def _write_parts(self, line: bytes) -> None:
+        """Write *line* through the stream under the lock, with its marker."""
         me = threading.get_ident()
         if self._busy == me:
             # Re-entered on the thread that is writing: a signal handler, or a stream
@@ -236,14 +381,14 @@ class LineSink:
             self._busy = me
             try:
                 try:
-                    self._put(line, written)
+                    self._put(line)
                 except Exception as exc:
                     error = exc
                 # Held-back lines go out once; what they log in turn is dropped.
                 self._draining = True
                 while self._deferred:
                     try:
-                        self._put(self._deferred.pop(0), 0)
+                        self._put(self._deferred.pop(0))
                     except Exception as exc:
                         self.fail(exc)
             finally:
@@ -252,46 +397,53 @@ class LineSink:
         if error is not None:
             raise error
 
-    def _put(self, line: bytes, written: int) -> None:
-        fd = self._fd
-        if fd is not None and not self.stream.closed:
-            self._write_all(fd, line, written)
+    def _put(self, line: bytes) -> None:
+        stream = self.stream
+        if self._binary:
+            stream.write(line)  # type: ignore[arg-type]  # a binary stream
         else:
-            stream = self.stream
-            if self._binary:
-                stream.write(line)  # type: ignore[arg-type]  # a binary stream
-            else:
-                text = line.decode("utf-8", "replace")
-                try:
-                    stream.write(text)
-                except UnicodeEncodeError:  # an ascii/latin-1 stream: the same JSON, escaped
-                    stream.write(render.ascii_only(text))
-            flush = getattr(stream, "flush", None)  # write() is all a stream must have
-            if flush is not None:
-                flush()
+            text = line.decode("utf-8", "replace")
+            try:
+                stream.write(text)
+            except UnicodeEncodeError:  # an ascii/latin-1 stream: the same JSON, escaped
+                stream.write(render.ascii_only(text))
+        flush = getattr(stream, "flush", None)  # write() is all a stream must have
+        if flush is not None:
+            flush()
 
-    def _write_all(self, fd: int, line: bytes, written: int) -> None:
-        # Called with the lock held: a short write (pipe buffer full, a signal) is
-        # finished before any other tracelog writer in this process gets a turn.
+    def _write_all(self, fd: int, data: bytes, written: int) -> tuple[int, Exception | None]:
+        """Write the rest of *data* (*written* bytes are out): bytes of it out, and why not all.
+
+        Called with the role held: a short write (pipe buffer full, a signal) is
+        finished before any other tracelog writer in this process gets a turn.
+        """
+        lead = 0
         if self._torn and not written:
             # The last line was cut short (a full non-blocking pipe): end it, so that
             # this line starts on a line of its own instead of being glued to it.
-            line = b"\n" + line
-        view = memoryview(line)
+            data = b"\n" + data
+            lead = 1
+        view = memoryview(data)
         deadline = None
-        while written < len(line):
+        error: Exception | None = None
+        while written < len(data):
             try:
                 written += os.write(fd, view[written:])
-            except BlockingIOError:
+            except BlockingIOError as exc:
                 # A non-blocking descriptor that is full: wait (bounded) for room.
                 now = time.monotonic()
                 if deadline is None:
                     deadline = now + (0.0 if self.failing else WAIT_WRITABLE)
                 if now >= deadline or not _wait_writable(fd, deadline - now):
-                    self._torn = self._torn or written > 0
-                    raise
-                continue
-        self._torn = False
+                    error = exc
+                    break
+            except Exception as exc:
+                error = exc
+                break
+        if written:
+            # Torn when the write stopped inside a line: the next one starts with "\n".
+            self._torn = data[written - 1] != 0x0A
+        return max(written - lead, 0), error
 
     def _dropped_reentrant(self) -> None:
         self.reentrant_dropped += 1
@@ -302,11 +454,11 @@ class LineSink:
                 "counting such lines"
             )
 
-    def fail(self, exc: BaseException) -> None:
-        """Account for one line that could not be written."""
+    def fail(self, exc: BaseException, lines: int = 1) -> None:
+        """Account for *lines* lines that could not be written (one diagnostic a run)."""
         with self._lock:
-            self.failed += 1
-            self.lost += 1
+            self.failed += lines
+            self.lost += lines
             first = not self.failing
             self.failing = True
         if first:
@@ -323,13 +475,16 @@ class LineSink:
         _diagnose(f"log output to {self.name} recovered; {lost} line(s) were lost")
 
     def flush(self) -> None:
-        """Flush a stream the sink writes through (a descriptor needs none); never raises.
+        """Write pending lines, or flush a stream the sink writes through; never raises.
 
-        Bounded: if another thread has been stuck in this stream's ``write()`` for a
-        second (queue mode's listener on a sink that blocks), the flush is skipped
+        Bounded: if another thread has been stuck writing for a second (queue mode's
+        listener on a sink that blocks, a pipe nobody reads), the flush is skipped
         rather than waiting for it forever at exit.
         """
-        if self._fd is not None or not self._acquire_bounded():
+        if self._fd is not None:
+            self._write_pending()
+            return
+        if not self._acquire_bounded():
             return
         try:
             flush = getattr(self.stream, "flush", None)
@@ -339,6 +494,11 @@ class LineSink:
             self.fail(exc)
         finally:
             self._lock.release()
+
+    def _write_pending(self) -> None:
+        # One second the first time; once a writer was found stuck, no more waiting.
+        if self._pending:
+            self._hand_over(0 if self._stuck else 1.0)
 
     def _acquire_bounded(self) -> bool:
         # One second the first time; once a writer was found stuck, no more waiting.
@@ -351,9 +511,14 @@ class LineSink:
         """Report lines still unwritten at shutdown."""
         # Bounded: a thread stuck in the stream's write() (queue mode's listener on a
         # sink that blocks forever) holds the lock, and exit must not wait for it.
+        self._write_pending()
+        # Lines still pending behind a write that is stuck are counted lost (without a
+        # stuck writer, the thread writing takes them before it lets go).
+        stranded = len(self._pending) if self._stuck else 0
         locked = self._acquire_bounded()
         try:
-            lost, self.failed, self.failing = self.failed, 0, False
+            self.lost += stranded
+            lost, self.failed, self.failing = self.failed + stranded, 0, False
         finally:
             if locked:
                 self._lock.release()
@@ -364,6 +529,23 @@ class LineSink:
                 f"{self.reentrant_dropped} log line(s) logged from inside the write to "
                 f"{self.name} were dropped"
             )
+
+
+def _register_for_exit(sink: LineSink) -> None:
+    """Have interpreter exit write *sink*'s pending lines (one hook, on first use)."""
+    _sinks.add(sink)
+    if not _exit_hook:
+        with _exit_lock:
+            if not _exit_hook:
+                _exit_hook.append(True)
+                atexit.register(_write_pending_at_exit)
+
+
+def _write_pending_at_exit() -> None:
+    # A daemon thread that was writing stops for good once exit begins: write what it
+    # had taken on (it lets go of the role as soon as its current write returns).
+    for sink in list(_sinks):
+        sink._write_pending()
 
 
 def _wait_writable(fd: int, timeout: float) -> bool:
