@@ -491,7 +491,8 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         del record
 
     def flush(self) -> None:
-        """The sink does not buffer; flush only a text stream it wrote to."""
+        """Write the lines the sink holds for a thread busy writing, and flush a text
+        stream it writes through (the sink keeps no buffer of its own)."""
         self.sink.flush()
 
     def close(self) -> None:
