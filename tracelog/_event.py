@@ -117,8 +117,9 @@ class Scrubber:
                 else:
                     value = coerce(value)  # noqa: PLW2901
             else:
-                is_secret = known_keys.get(key)
-                if is_secret is None:
+                try:  # a key seen before: one subscript (cheaper than .get())
+                    is_secret = known_keys[key]
+                except KeyError:
                     is_secret = secret(key)
                 if is_secret:
                     value = redactor.replacement  # noqa: PLW2901
