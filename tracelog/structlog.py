@@ -585,7 +585,7 @@ class BoundLogger(BoundLoggerBase):
         sampler = state.sampler
         if sampler is not None:
             # Decide before building anything: a dropped line should cost next to nothing.
-            failed = levelno >= 40 or bool(kw.get("exc_info"))
+            failed = levelno >= 40 or ("exc_info" in kw and bool(kw["exc_info"]))
             if not failed and levelno < 30:
                 # The context the last dropped trace was current in: while it still is,
                 # its lines are dropped without reading the span again.
