@@ -328,6 +328,7 @@ class JsonFormatter(OrjsonFormatter):
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
         attrs = record.__dict__
         ctx: Any = attrs.get(TRACE_ATTR, _UNSET)
+        span = exc_info = site = None
         if (
             ctx is _UNSET
             and self._plain
@@ -337,35 +338,25 @@ class JsonFormatter(OrjsonFormatter):
         ):
             # The usual record, as logging made it on this thread a moment ago: no
             # filter captured anything, no exception, no structlog contextvars bound,
-            # no bridge or python-json-logger options. One function, no helpers: this
-            # is the stdlib path's share of every line.
+            # no bridge or python-json-logger options. No helper calls: this is the
+            # stdlib path's share of every line.
             ctx, service = capture()
             message = record.msg
             if record.args or type(message) is not str:
                 message = render.format_percent(message, record.args)
-            return self.encoder.encode(
-                record.created,
-                record.levelno,
-                record.levelname,
-                record.name,
-                message,
-                ctx,
-                service,
-                None if len(attrs) <= _PLAIN_RECORD_SIZE else _user_fields(attrs),
-            )
-        span = None
-        if ctx is _UNSET:
-            # No filter ran: we are still on the caller's thread (direct handler).
-            if self.bridge is None:
-                ctx, service = capture()
-            else:  # the bridge wants the span object too: one lookup for both
-                span, ctx, service = capture_span()
+            fields = None if len(attrs) <= _PLAIN_RECORD_SIZE else _user_fields(attrs)
         else:
-            service = getattr(record, SERVICE_ATTR, None)
-        message, fields, exc_info = record_parts(record)
-        site = None
-        if self._options is not None:
-            fields, site = self._options.apply(record, fields)
+            if ctx is _UNSET:
+                # No filter ran: we are still on the caller's thread (direct handler).
+                if self._bridge_to is None:
+                    ctx, service = capture()
+                else:  # the bridge wants the span object too: one lookup for both
+                    span, ctx, service = capture_span()
+            else:
+                service = getattr(record, SERVICE_ATTR, None)
+            message, fields, exc_info = record_parts(record)
+            if self._options is not None:
+                fields, site = self._options.apply(record, fields)
         line = self.encoder.encode(
             record.created,
             record.levelno,
@@ -378,7 +369,7 @@ class JsonFormatter(OrjsonFormatter):
             exc_info,
             site,
         )
-        if self.bridge is not None and not getattr(record, BRIDGED_ATTR, False):
+        if self._bridge_to is not None and not getattr(record, BRIDGED_ATTR, False):
             self._bridge(record, message, ctx, fields, exc_info, span)
         return line
 
