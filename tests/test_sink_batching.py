@@ -471,7 +471,7 @@ class TestFailures:
             sink.close()
             release.set()
             holder.join(30)
-        assert (True, 4) == (sink._stuck, sink.lost)
+        assert 4 == sink.lost
         assert "4 log line(s)" in capfd.readouterr().err
 
 
@@ -533,3 +533,73 @@ class TestExitHook:
         assert [[line("s", 0)], [line("s", 1)]] == [
             p.read_bytes().splitlines(keepends=True) for p in paths
         ]
+
+
+class TestInterruptsAndStalls:
+    def test_ctrl_c_during_a_batch_counts_the_other_threads_lines(self) -> None:
+        """KeyboardInterrupt while the writer is blocked in a batch: its lines are counted lost."""
+        proc = run_child(
+            """
+            import fcntl, json, os, signal, threading
+            from tracelog._sink import LineSink
+            r, w = os.pipe()
+            sink = LineSink(open(w, "wb", buffering=0))
+            fcntl.fcntl(w, fcntl.F_SETFL, os.O_NONBLOCK)
+            try:
+                while True:
+                    os.write(w, b"#" * 4095 + b"\\n")  # fill the pipe: the next write blocks
+            except BlockingIOError:
+                pass
+            fcntl.fcntl(w, fcntl.F_SETFL, 0)
+            sink._role.acquire()  # another writer is busy: these five wait in pending
+            threads = [
+                threading.Thread(target=sink.write, args=(b'{"thread":%d}\\n' % i,))
+                for i in range(5)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            sink._role.release()
+            def interrupt(*_):
+                raise KeyboardInterrupt
+            signal.signal(signal.SIGALRM, interrupt)
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            try:
+                sink.write(b'{"main":1}\\n')  # becomes the writer, blocks on the full pipe
+                interrupted = False
+            except KeyboardInterrupt:
+                interrupted = True
+            found = {"interrupted": interrupted, "pending": len(sink._pending)}
+            print(json.dumps({**found, "lost": sink.lost}))
+            """
+        )
+        assert {"interrupted": True, "pending": 0, "lost": 6} == orjson.loads(proc.stdout)
+        assert "KeyboardInterrupt" in proc.stderr
+
+    def test_a_slow_moment_does_not_make_close_report_written_lines_lost(self) -> None:
+        """A flush that once waited out a slow writer leaves close() to wait afresh."""
+        r, w = os.pipe()
+        sink = LineSink(open(w, "wb", buffering=0))  # noqa: SIM115 - closed below
+
+        def hold(seconds: float) -> None:
+            with holding_role(sink):
+                time.sleep(seconds)
+
+        slow = threading.Thread(target=hold, args=(1.3,))
+        slow.start()
+        time.sleep(0.05)
+        sink.write(b'{"a":1}\n')
+        sink.flush()  # waits 1 s, gives up: the writer looked stuck
+        slow.join()
+        busy = threading.Thread(target=hold, args=(0.2,))
+        busy.start()
+        time.sleep(0.05)
+        sink.write(b'{"b":2}\n')
+        sink.close()  # the writer is healthy now: its lines are not lost
+        busy.join()
+        sink.flush()
+        sink.stream.close()
+        with os.fdopen(r, "rb") as reader:
+            lines = reader.read().splitlines()
+        assert ([{"a": 1}, {"b": 2}], 0) == ([orjson.loads(x) for x in lines], sink.lost)

@@ -305,6 +305,7 @@ class LineSink:
                 if timeout > 0:
                     self._stuck = True
                 return ok
+            self._stuck = False  # whoever held the role let go: nobody is stuck now
             try:
                 if self._writing:
                     return ok  # re-entered on the writing thread: its write takes them
@@ -340,7 +341,7 @@ class LineSink:
         """Write *batch* joined, in one os.write if the descriptor takes it whole."""
         data = batch[0] if len(batch) == 1 else b"".join(batch)
         written = 0
-        error: Exception | None = None
+        error: BaseException | None = None
         try:
             fd = self._fd
             if fd is None or self.stream.closed:
@@ -349,7 +350,7 @@ class LineSink:
             if flush is not None:
                 flush()
             written, error = self._write_all(fd, data, 0)
-        except Exception as exc:
+        except BaseException as exc:  # KeyboardInterrupt too: counted below, then raised
             error = exc
         if error is None:
             if self.failing:
@@ -363,6 +364,10 @@ class LineSink:
                 break
             whole += 1
         self.fail(error, len(batch) - whole)
+        if not isinstance(error, Exception):
+            # Ctrl-C (or SystemExit) during the write: the batch's other threads' lines
+            # are counted above, and the interrupt goes on to the program.
+            raise error
         return False
 
     def _write_parts(self, line: bytes) -> None:
@@ -411,7 +416,7 @@ class LineSink:
         if flush is not None:
             flush()
 
-    def _write_all(self, fd: int, data: bytes, written: int) -> tuple[int, Exception | None]:
+    def _write_all(self, fd: int, data: bytes, written: int) -> tuple[int, BaseException | None]:
         """Write the rest of *data* (*written* bytes are out): bytes of it out, and why not all.
 
         Called with the role held: a short write (pipe buffer full, a signal) is
@@ -425,7 +430,7 @@ class LineSink:
             lead = 1
         view = memoryview(data)
         deadline = None
-        error: Exception | None = None
+        error: BaseException | None = None
         while written < len(data):
             try:
                 written += os.write(fd, view[written:])
@@ -437,7 +442,7 @@ class LineSink:
                 if now >= deadline or not _wait_writable(fd, deadline - now):
                     error = exc
                     break
-            except Exception as exc:
+            except BaseException as exc:  # KeyboardInterrupt: the caller counts, re-raises
                 error = exc
                 break
         if written:
@@ -503,6 +508,7 @@ class LineSink:
     def _acquire_bounded(self) -> bool:
         # One second the first time; once a writer was found stuck, no more waiting.
         if self._lock.acquire(timeout=0 if self._stuck else 1.0):
+            self._stuck = False
             return True
         self._stuck = True
         return False
@@ -511,9 +517,12 @@ class LineSink:
         """Report lines still unwritten at shutdown."""
         # Bounded: a thread stuck in the stream's write() (queue mode's listener on a
         # sink that blocks forever) holds the lock, and exit must not wait for it.
-        self._write_pending()
-        # Lines still pending behind a write that is stuck are counted lost (without a
-        # stuck writer, the thread writing takes them before it lets go).
+        # A fresh bounded wait, whatever an earlier flush found: a writer that was slow
+        # then may be healthy now.
+        if self._pending:
+            self._hand_over(1.0)
+        # Lines still pending behind a write that is stuck now are counted lost (without
+        # a stuck writer, the thread writing takes them before it lets go).
         stranded = len(self._pending) if self._stuck else 0
         locked = self._acquire_bounded()
         try:
