@@ -196,3 +196,25 @@ class TestStructlogEdges:
         assert _exc_info(True) is None  # no exception being handled
         err = ValueError("x")
         assert err is _exc_info((ValueError, err, None))[1]  # type: ignore[index]
+
+
+class TestCapturedKeysBound:
+    def test_bound_capture_is_used_and_never_a_field(self, queue_mode: bool) -> None:
+        """Bound captured ids, service and time win in both modes and are not written as fields."""
+        from tracelog.structlog import CONTEXT_KEY, SERVICE_KEY, TIME_KEY
+
+        buffer = io.StringIO()
+        tracelog.configure(stream=buffer, queue=queue_mode)
+        bound = {CONTEXT_KEY: None, SERVICE_KEY: "svc-bound", TIME_KEY: 1.0}
+        tracelog.get_logger("bound").bind(**bound).info("hello", order_id="A-1")
+        tracelog.shutdown()
+        (line,) = [orjson.loads(x) for x in buffer.getvalue().splitlines()]
+        expected = {
+            "timestamp": "1970-01-01T00:00:01.000000Z",
+            "level": "info",
+            "logger": "bound",
+            "message": "hello",
+            "service": "svc-bound",
+            "order_id": "A-1",
+        }
+        assert expected == line

@@ -211,6 +211,9 @@ class JsonRenderer:
         exc_info = None if exc is None else _exc_info(exc)
         levelname = level_name(levelno)
         site = event_dict.pop(CALLSITE_KEY, None)
+        if CONTEXT_KEY in event_dict:  # captured ids passed in already: never a field
+            for key in (CONTEXT_KEY, SERVICE_KEY, TIME_KEY):
+                event_dict.pop(key, None)
         if site is not None:
             schema = self.encoder.schema
             site = schema.record_fields({k: site[k] for k in schema.CALLSITE if k in site})
@@ -484,8 +487,12 @@ def _enqueue(
     are read here. Span events go on the span current at the call, so the bridge runs
     here too.
     """
+    if CONTEXT_KEY in fields:
+        # Ids captured earlier (a bound capture) win, as render() does in direct mode.
+        ctx, service = fields.pop(CONTEXT_KEY), fields.pop(SERVICE_KEY, None)
+    captured_ts = fields.pop(TIME_KEY, None)
     if ts is None:
-        ts = time.time()
+        ts = captured_ts or time.time()
     if "exc_info" in fields:
         fields["exc_info"] = _exc_info(fields["exc_info"])
     renderer: JsonRenderer = state.renderer
