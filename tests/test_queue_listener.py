@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import select
 import subprocess
 import sys
 import textwrap
@@ -19,7 +18,6 @@ import pytest
 import tracelog
 from tests.conftest import emit
 from tracelog import _queue, _state
-from tracelog._sink import LineSink
 
 
 def parse(path: Path) -> list[dict[str, Any]]:
@@ -44,15 +42,16 @@ def wait_for_lines(path: Path, count: int) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def writes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """Every LineSink.write() call's bytes, in order."""
+    """The bytes of every write(2) to a file descriptor above stderr, in order."""
     seen: list[bytes] = []
-    write = LineSink.write
+    real = os.write
 
-    def counting(self: LineSink, line: bytes) -> bool:
-        seen.append(line)
-        return write(self, line)
+    def counting(fd: int, data: Any) -> int:
+        if fd > 2:
+            seen.append(bytes(data))
+        return real(fd, data)
 
-    monkeypatch.setattr(LineSink, "write", counting)
+    monkeypatch.setattr(os, "write", counting)
     return seen
 
 
@@ -74,8 +73,11 @@ class TestBatchedWrites:
         assert list(range(200)) == [x["i"] for x in parse(path)]
         assert len(writes) < 200
 
-    def test_a_batch_stays_within_pipe_buf(self, framework, tmp_path, writes) -> None:
-        """A write carrying several lines is at most PIPE_BUF bytes: a pipe keeps it whole."""
+    def test_batches_are_whole_lines(self, framework, tmp_path, writes) -> None:
+        """A write carrying several lines ends on a line's end; the file holds every line.
+
+        (The sink sizes batches: PIPE_BUF on a pipe, see tests/test_sink_batching.py.)
+        """
         path = tmp_path / "q.log"
         with path.open("a") as stream:
             tracelog.configure(stream=stream, queue=True)
@@ -84,8 +86,8 @@ class TestBatchedWrites:
             tracelog.shutdown()
         batches = [w for w in writes if w.count(b"\n") > 1]
         assert batches
-        assert [] == [len(w) for w in batches if len(w) > select.PIPE_BUF]
-        assert 300 == len(parse(path))
+        assert [] == [w[-20:] for w in batches if not w.endswith(b"\n")]
+        assert list(range(300)) == [x["i"] for x in parse(path)]
 
     def test_other_streams_get_one_write_per_line(self, framework, writes) -> None:
         """A stream without a descriptor gets one write() per line, as in direct mode."""
@@ -271,3 +273,33 @@ class TestSignalWhileWaitingForRoom:
             "signal": 1,
             "dropped": 0,
         } == result
+
+
+class TestLossCountOnAFile:
+    @pytest.mark.parametrize("queue", [False, True], ids=["direct", "queue"])
+    def test_lines_past_a_file_size_limit_are_each_counted(self, queue: bool, tmp_path) -> None:
+        """A file that stops growing mid-batch: every line not in it whole is counted, once."""
+        code = textwrap.dedent(
+            f"""
+            import logging, resource, signal, sys
+            import tracelog
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            stream = open({str(tmp_path / "out.log")!r}, "w")
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1500, resource.RLIM_INFINITY))
+            tracelog.configure(stream=stream, queue={queue})
+            for i in range(30):
+                logging.getLogger("t").warning("line %d %s", i, "x" * 40)
+            tracelog.shutdown()
+            """
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        )
+        data = (tmp_path / "out.log").read_bytes()
+        whole = [line for line in data.split(b"\n") if line.endswith(b"}")]
+        assert whole
+        assert [f"{30 - len(whole)} log line(s)"] == [
+            line.split(" to ")[0].removeprefix("tracelog: ")
+            for line in proc.stderr.splitlines()
+            if "were lost" in line
+        ]

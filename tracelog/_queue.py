@@ -276,17 +276,13 @@ class TracelogQueueListener:
                 time.sleep(0)
 
     def _write(self, sink: LineSink, batch: list[bytes], carried: int) -> None:
-        """Write a batch of lines at once; if it fails, count each of its lines lost."""
+        """Write a batch of lines; the sink counts each line a failed write lost."""
         if not batch:
             return
         owner = self.owner
         # Lost, should the sink never return (see TracelogQueueHandler.stop()).
         owner.in_flight = len(batch) + carried
-        if not sink.write(batch[0] if len(batch) == 1 else b"".join(batch)) and len(batch) > 1:
-            # The sink counted the failed write as one line; the rest of the batch too.
-            failure = OSError(f"a batch of {len(batch)} lines was not written")
-            for _ in range(len(batch) - 1):
-                sink.fail(failure)
+        sink.write_lines(batch)
         owner.in_flight = 0
 
 

@@ -292,6 +292,22 @@ class LineSink:
             self._recovered()
         return ok
 
+    def write_lines(self, lines: list[bytes]) -> bool:
+        """Write several whole lines, in order, batched as threads' lines are.
+
+        For queue mode's listener: on a descriptor the lines join the pending ones and
+        this thread writes them as the writer, so a failed or short write counts each
+        line it lost, exactly as for lines from several threads; any other stream gets
+        one ``write`` per line. False if a line could not be written.
+        """
+        if self._fd is None or len(lines) == 1:
+            ok = True
+            for line in lines:
+                ok = self.write(line) and ok
+            return ok
+        self._pending.extend(lines)  # one call: no other thread's line lands inside them
+        return self._hand_over(-1)
+
     def _hand_over(self, timeout: float) -> bool:
         """Write what is pending if the role can be had within *timeout* (-1: wait).
 
