@@ -421,14 +421,21 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
     def wait_written(self) -> None:
         """Wake the listener and wait until it has written everything queued so far."""
         items = self.items
-        with self._room:
-            self.waiters += 1
-            try:
-                while self.running and (items or self.state == BUSY):
-                    self.wake()
-                    self._room.wait(_POLL)
-            finally:
-                self.waiters -= 1
+        local = self._local
+        # A signal handler that logs meanwhile must not wait for room: this thread holds
+        # the lock it would wait on (see _put_full).
+        local.waiting = True
+        try:
+            with self._room:
+                self.waiters += 1
+                try:
+                    while self.running and (items or self.state == BUSY):
+                        self.wake()
+                        self._room.wait(_POLL)
+                finally:
+                    self.waiters -= 1
+        finally:
+            local.waiting = False
 
     def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]
         """Filter (the sampler, if configured) and queue, without the handler lock.
