@@ -295,15 +295,36 @@ class LineSink:
     def write_lines(self, lines: list[bytes]) -> bool:
         """Write several whole lines, in order, batched as threads' lines are.
 
-        For queue mode's listener: on a descriptor the lines join the pending ones and
-        this thread writes them as the writer, so a failed or short write counts each
-        line it lost, exactly as for lines from several threads; any other stream gets
-        one ``write`` per line. False if a line could not be written.
+        For queue mode's listener, which keeps *lines* within ``PIPE_BUF`` bytes: on a
+        descriptor they go out in one write when no other thread is writing, else they
+        join the pending lines and this thread writes them as the writer; either way a
+        failed or short write counts each line it lost, exactly as for lines from several
+        threads. Any other stream gets one ``write`` per line. False if a line could not
+        be written.
         """
         if self._fd is None or len(lines) == 1:
             ok = True
             for line in lines:
                 ok = self.write(line) and ok
+            return ok
+        role = self._role
+        if not self._pending and role.acquire(False):  # noqa: FBT003 - as in write()
+            # The usual case: nobody else is writing, so the lines go out as one batch
+            # (the caller keeps it within PIPE_BUF), counted line by line if it fails.
+            try:
+                if self._pending or self._torn or self._writing:
+                    self._pending.extend(lines)
+                    ok = self._writing or self._drain()
+                else:
+                    self._writing = True
+                    try:
+                        ok = self._write_batch(lines)
+                    finally:
+                        self._writing = False
+            finally:
+                role.release()
+            if self._pending:
+                ok = self._hand_over(0) and ok
             return ok
         self._pending.extend(lines)  # one call: no other thread's line lands inside them
         return self._hand_over(-1)
