@@ -47,6 +47,8 @@ import sys
 import threading
 import time
 import weakref
+from bisect import bisect_right
+from itertools import accumulate
 from typing import IO, Any
 
 from tracelog import _fork
@@ -352,23 +354,23 @@ class LineSink:
             timeout = 0
         return ok
 
-    def _drain(self) -> bool:
-        """With the role held: write what is pending, in order, a batch per write."""
+    def _drain(self, limit: int = -1) -> bool:
+        """With the role held: write what is pending, in order, a batch per write (at
+        most *limit* lines if it is not negative)."""
         pending = self._pending
         ok = True
         self._writing = True
         try:
-            while pending:
+            while pending and limit:
                 cap = BATCH_MAX if self._atomic is None else self._atomic
-                head = pending[:PENDING_MAX]
-                size = count = 0
-                for line in head:
-                    if count and size + len(line) > cap:
-                        break
-                    size += len(line)
-                    count += 1
+                head = pending[: PENDING_MAX if limit < 0 else min(limit, PENDING_MAX)]
+                # As many whole lines as fit in *cap* (at least one), counted in C: this
+                # runs while other threads keep adding lines, and must outpace them.
+                count = bisect_right(list(accumulate(map(len, head))), cap) or 1
                 # Only the role's holder removes lines; others only append at the end.
                 del pending[:count]
+                if limit > 0:
+                    limit -= count
                 ok = self._write_batch(head[:count] if count < len(head) else head) and ok
         finally:
             self._writing = False
@@ -537,6 +539,17 @@ class LineSink:
         finally:
             self._lock.release()
 
+    def _write_pending_now(self) -> None:
+        """Write the lines pending at this moment (not those added meanwhile); bounded."""
+        count = len(self._pending)
+        if not count or not self._role.acquire(True, 0 if self._stuck else 1.0):  # noqa: FBT003
+            return
+        try:
+            if not self._writing:
+                self._drain(count)
+        finally:
+            self._role.release()
+
     def _write_pending(self) -> None:
         # One second the first time; once a writer was found stuck, no more waiting.
         if self._pending:
@@ -589,9 +602,11 @@ def _register_for_exit(sink: LineSink) -> None:
 
 def _write_pending_at_exit() -> None:
     # A daemon thread that was writing stops for good once exit begins: write what it
-    # had taken on (it lets go of the role as soon as its current write returns).
+    # had taken on (it lets go of the role as soon as its current write returns). Only
+    # the lines pending now: daemon threads still logging would keep the drain, and
+    # the exit, going for as long as they run.
     for sink in list(_sinks):
-        sink._write_pending()
+        sink._write_pending_now()
 
 
 def _wait_writable(fd: int, timeout: float) -> bool:
