@@ -289,7 +289,12 @@ class LineSink:
         if self._pending:
             # Lines added while this thread held the role, or since the last writer
             # gave it up: the writer re-checks after it lets go, so none is stranded.
-            ok = self._hand_over(0) and ok
+            # Asked first with one C call: while another thread writes (the usual
+            # answer under contention) that thread takes them, and this one goes on.
+            role = self._role
+            if role.acquire(False):  # noqa: FBT003 - as above
+                role.release()
+                ok = self._hand_over(0) and ok
         if ok and self.failing:
             self._recovered()
         return ok
