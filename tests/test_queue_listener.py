@@ -168,6 +168,35 @@ class TestListenerWakes:
             tracelog.shutdown()
         assert list(range(5)) == [x["i"] for x in lines]
 
+    def test_an_error_line_ends_the_delay(self, framework, tmp_path, no_flush_delay_expiry) -> None:
+        """An ERROR line is written without waiting out the delay, with the lines before it."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            emit(framework, "warning", "before", i=0)
+            deadline = time.monotonic() + 30
+            while queued().state != _queue.DELAYING and time.monotonic() < deadline:
+                time.sleep(0.001)  # the woken listener now waits out its (hour-long) delay
+            emit(framework, "error", "failed", i=1)
+            lines = wait_for_lines(path, 2)
+            tracelog.shutdown()
+        assert [("warning", 0), ("error", 1)] == [(x["level"], x["i"]) for x in lines]
+
+    def test_an_error_after_idle_is_not_delayed(
+        self, framework, tmp_path, no_flush_delay_expiry
+    ) -> None:
+        """An idle listener woken by an ERROR line writes it at once, not after its delay."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            deadline = time.monotonic() + 30
+            while queued().state != _queue.IDLE and time.monotonic() < deadline:
+                time.sleep(0.001)
+            emit(framework, "error", "failed", i=1)
+            lines = wait_for_lines(path, 1)
+            tracelog.shutdown()
+        assert [("error", 1)] == [(x["level"], x["i"]) for x in lines]
+
     def test_join_ends_the_delay(self, framework, tmp_path, no_flush_delay_expiry) -> None:
         """q.join() wakes the listener and returns once the queued lines are written."""
         path = tmp_path / "q.log"

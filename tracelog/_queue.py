@@ -9,9 +9,10 @@ The caller takes no lock, and wakes the listener only when it sleeps, not per li
 The listener shares the GIL with the app, so any work it does while the app is busy is
 work the app waits for. It keeps out of the way: woken by the first line after it went
 idle, it waits ``FLUSH_DELAY`` seconds (0.05) before it writes what has queued up, unless
-the queue fills to half first (or ``join()``, ``shutdown()`` or exit want it); and while
-the queue is less than half full it yields the GIL after each batch, so a busy app runs
-until the GIL's switch interval hands the listener its next batch. A line reaches the
+the queue fills to half first, an ERROR or worse line is queued (it may be the last one
+before a crash), or ``join()``, ``shutdown()`` or exit want it; and while the queue is
+less than half full it yields the GIL after each batch, so a busy app runs until the
+GIL's switch interval hands the listener its next batch. A line below ERROR reaches the
 sink about ``FLUSH_DELAY`` seconds after the call.
 
 Batches: on a descriptor the listener joins ready lines into one ``LineSink.write`` of at
@@ -62,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracelog import _fork
 from tracelog._context import capture
+from tracelog._levels import ERROR
 from tracelog._options import positive_int
 from tracelog._sink import _diagnose
 from tracelog.stdlib import (
@@ -95,7 +97,7 @@ _POLL = 0.05
 
 # The listener's state, as callers read it (without a lock) after they append: BUSY, it
 # is writing and needs no wake-up; IDLE, it sleeps until a line comes; DELAYING, it waits
-# FLUSH_DELAY and is woken early only by a half-full queue.
+# FLUSH_DELAY and is woken early only by a half-full queue or an ERROR or worse line.
 BUSY, IDLE, DELAYING = 0, 1, 2
 
 _handlers: weakref.WeakSet[TracelogQueueHandler] = weakref.WeakSet()
@@ -194,6 +196,7 @@ class TracelogQueueListener:
         wake = owner.wake_lock
         while True:
             if items:
+                owner.urgent = False
                 self._write_ready(items)
                 continue
             if owner.stopping:
@@ -203,10 +206,11 @@ class TracelogQueueListener:
             if not items and not owner.stopping:
                 wake.acquire()
             owner.state = BUSY
-            # Let a burst of calls queue up before competing with them for the GIL.
-            if len(items) < owner.high and not owner.stopping:
+            # Let a burst of calls queue up before competing with them for the GIL; an
+            # ERROR or worse line (the last one before a crash, maybe) does not wait.
+            if len(items) < owner.high and not (owner.stopping or owner.urgent):
                 owner.state = DELAYING
-                if len(items) < owner.high and not owner.stopping:
+                if len(items) < owner.high and not (owner.stopping or owner.urgent):
                     wake.acquire(timeout=FLUSH_DELAY)
                 owner.state = BUSY
 
@@ -340,6 +344,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         self.wake_lock = threading.Lock()
         self.wake_lock.acquire()
         self.state = BUSY
+        self.urgent = False  # an ERROR or worse line is queued: no flush delay
         self.waiters = 0  # threads waiting on _room: for room, or in join()
         self._room = threading.Condition(threading.Lock())
         # Re-entrant: a signal handler may count a drop while its thread counts one.
@@ -503,8 +508,10 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
             items.append(item)
             if self.stalled:
                 self.stalled = 0.0  # there was room at once: the overload is over
+            if (item[2] if type(item) is tuple else getattr(item, "levelno", 0)) >= ERROR:
+                self.urgent = True  # the listener writes it without its flush delay
             state = self.state  # read after the append: see TracelogQueueListener._run
-            if state and (state == IDLE or len(items) >= self.high):
+            if state and (state == IDLE or len(items) >= self.high or self.urgent):
                 self.wake()
         if self.stopped:
             self._drain()
