@@ -234,6 +234,19 @@ class JsonRenderer:
         ts: float,
     ) -> bytes:
         """Render a queued event on queue mode's listener; its bridge ran at the call."""
+        event = event_dict.get("event")
+        if (
+            type(event) is str
+            and "exc_info" not in event_dict
+            and "logger" not in event_dict
+            and CALLSITE_KEY not in event_dict
+            and CONTEXT_KEY not in event_dict
+        ):
+            # The common call, as direct mode's: straight to the encoder.
+            del event_dict["event"]
+            return self.encoder.encode(
+                ts, levelno, level_name(levelno), logger_name, event, ctx, service, event_dict
+            )
         return self.render_captured(
             logger_name, levelno, event_dict, ctx, service, ts, bridge=False
         )
