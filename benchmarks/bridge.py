@@ -80,6 +80,18 @@ def stdlib_case(
     return (lambda: None), lambda: logger.info("order placed", extra={"order_id": "A-1001"})
 
 
+def span_event_cases() -> dict[str, tuple[Setup, Call]]:
+    """The span-event bridge's cases on both paths, each next to its line without it and
+    the raw ``span.add_event()`` they are measured against."""
+    return {
+        "raw span.add_event()": raw_add_event(),
+        "structlog line": structlog_case(),
+        "structlog line + span event": structlog_case(span_events=True),
+        "stdlib line": stdlib_case("bench.line"),
+        "stdlib line + span event": stdlib_case("bench.event", bridge=Bridge()),
+    }
+
+
 def reused_record_case(bridge: Bridge | None = None) -> tuple[Setup, Call]:
     """The stdlib handler and formatter on one LogRecord made once, not one per call.
 
@@ -136,14 +148,10 @@ def main() -> int:
     tracer = TracerProvider(resource=resource).get_tracer("bench")
     no_export = LoggerProvider(resource=resource)  # an SDK pipeline with no processor
     cases = {
-        "raw span.add_event()": raw_add_event(),
-        "structlog line": structlog_case(),
-        "structlog line + span event": structlog_case(span_events=True),
+        **span_event_cases(),
         "structlog line + OTel log record": structlog_case(
             otel_logs=True, logger_provider=no_export
         ),
-        "stdlib line": stdlib_case("bench.line"),
-        "stdlib line + span event": stdlib_case("bench.event", bridge=Bridge()),
         "stdlib line + SpanEventHandler": stdlib_case("bench.handler", SpanEventHandler()),
     }
     for _ in range(3):  # warm caches

@@ -26,7 +26,6 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from tracelog._compat import span_event_adder
-from tracelog.bridge import Bridge
 
 
 def main() -> int:
@@ -35,13 +34,7 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     tracer = TracerProvider(resource=Resource.create({"service.name": "bench"})).get_tracer("b")
-    cases = {
-        "raw span.add_event()": bridge.raw_add_event(),
-        "structlog line": bridge.structlog_case(),
-        "structlog line + span event": bridge.structlog_case(span_events=True),
-        "stdlib line": bridge.stdlib_case("bench.line"),
-        "stdlib line + span event": bridge.stdlib_case("bench.event", bridge=Bridge()),
-    }
+    cases = bridge.span_event_cases()
     attributes = {
         "log.severity": "INFO",
         "log.message": "order placed",

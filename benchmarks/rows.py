@@ -318,11 +318,7 @@ def bridge_rows(rounds: int, groups: dict[str, dict[str, float]]) -> list[Row]:
 
     tracer = TracerProvider(resource=Resource.create({"service.name": "bench"})).get_tracer("b")
     cases = {
-        "raw span.add_event()": bridge.raw_add_event(),
-        "structlog line": bridge.structlog_case(),
-        "structlog line + span event": bridge.structlog_case(span_events=True),
-        "stdlib line": bridge.stdlib_case("bench.line"),
-        "stdlib line + span event": bridge.stdlib_case("bench.event", bridge=Bridge()),
+        **bridge.span_event_cases(),
         "stdlib handler, one reused LogRecord": bridge.reused_record_case(),
         "stdlib handler, one reused LogRecord + span event": bridge.reused_record_case(Bridge()),
     }

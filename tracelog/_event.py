@@ -58,34 +58,37 @@ class Scrubber:
         redactor: the configured :class:`~tracelog.redact.Redactor`, or None for none.
     """
 
-    __slots__ = ("_memo", "redactor")
+    __slots__ = ("_memo", "clean", "memo_max", "redactor")
 
     def __init__(self, redactor: Redactor | None) -> None:
         self.redactor = redactor
+        #: The redactor's memo of short texts known clean (None without redaction), and
+        #: the longest text it holds: a text found there needs nothing more. Only the
+        #: scrubbed form of a text is ever remembered.
+        self.clean: set[str] | None = None
+        self.memo_max = 0
         # The redactor's memos and methods, read once here: a field whose key and text
         # were seen before costs two lookups, not calls.
-        self._memo = (
-            None
-            if redactor is None
-            else (
+        self._memo = None
+        if redactor is not None:
+            clean, memo_max = redactor._clean, redactor.MEMO_MAX_LEN
+            self.clean, self.memo_max = clean, memo_max
+            self._memo = (
                 redactor._key_cache,
-                redactor._clean,
-                redactor.MEMO_MAX_LEN,
+                clean,
+                memo_max,
                 redactor.is_secret_key,
                 redactor.text,
             )
-        )
 
     def message(self, message: str) -> str:
         """The message, cleaned (lone surrogates, size) and redacted."""
         if not message.isascii() or len(message) > _MAX_STRING:
             message = render.safe_str(message)
-        redactor = self.redactor
+        clean = self.clean
         # The memo of clean texts holds short ones only: a long text is not hashed to ask.
-        if redactor is not None and (
-            len(message) > redactor.MEMO_MAX_LEN or message not in redactor._clean
-        ):
-            message = redactor.text(message)
+        if clean is not None and (len(message) > self.memo_max or message not in clean):
+            message = self.redactor.text(message)  # type: ignore[union-attr]  # set with clean
         return message
 
     def fields_into(

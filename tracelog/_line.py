@@ -69,10 +69,9 @@ class LineEncoder:
         self.service = service
         self.redactor: Redactor | None = resolve_redactor(redact)
         self.scrubber = Scrubber(self.redactor)
-        # The redactor's memo of short texts known clean (and JSON-safe: only the
-        # scrubbed form of a message is remembered).
-        self._clean = None if self.redactor is None else self.redactor._clean
-        self._memo_max = 0 if self.redactor is None else self.redactor.MEMO_MAX_LEN
+        # The scrubber's memo of clean texts, asked inline on every line's message.
+        self._clean = self.scrubber.clean
+        self._memo_max = self.scrubber.memo_max
         self._fallback = fallback_service()
         for name, value in (("version", version), ("environment", environment)):
             if value is not None and (not isinstance(value, str) or not value.strip()):

@@ -21,7 +21,7 @@ import logging
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, Unpack, cast
 
 from structlog import BoundLoggerBase
 from structlog import contextvars as _structlog_contextvars
@@ -235,13 +235,7 @@ class JsonRenderer:
     ) -> bytes:
         """Render a queued event on queue mode's listener; its bridge ran at the call."""
         event = event_dict.get("event")
-        if (
-            type(event) is str
-            and "exc_info" not in event_dict
-            and "logger" not in event_dict
-            and CALLSITE_KEY not in event_dict
-            and CONTEXT_KEY not in event_dict
-        ):
+        if _plain(event, event_dict):
             # The common call, as direct mode's: straight to the encoder.
             del event_dict["event"]
             return self.encoder.encode(
@@ -284,6 +278,19 @@ class JsonRenderer:
             )
         except Exception as exc:
             bridge.fail(exc)
+
+
+def _plain(event: Any, fields: EventDict) -> TypeGuard[str]:
+    """Whether a call's line is the common one the encoder writes by itself: a text
+    message, and no exception, logger name, call site or captured ids among *fields*
+    (each of those takes :meth:`JsonRenderer.render_captured`)."""
+    return (
+        type(event) is str
+        and "exc_info" not in fields
+        and "logger" not in fields
+        and CALLSITE_KEY not in fields
+        and CONTEXT_KEY not in fields
+    )
 
 
 # Event-dict keys that are not user fields.
@@ -625,13 +632,7 @@ class BoundLogger(BoundLoggerBase):
             fields = _structlog_contextvars.merge_contextvars(None, method, fields)
         name = self._name
         renderer = state.renderer or _UNCONFIGURED_RENDERER
-        if (
-            state.direct
-            and type(event) is str
-            and "exc_info" not in fields
-            and "logger" not in fields
-            and CONTEXT_KEY not in fields
-        ):
+        if state.direct and _plain(event, fields):
             # Direct mode's common call goes straight to the encoder; anything else
             # (an exception, a bridge, a captured context) takes render(), as a
             # processor chain would.
