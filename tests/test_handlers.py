@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import logging.config
@@ -365,6 +366,23 @@ class TestUserFields:
         del rec.funcName
         rec.funcName = "handler"
         assert {"order_id": "A-1"} == user_fields_of(rec)
+
+    def test_the_last_standard_attribute_moved_or_gone_loses_no_field(self) -> None:
+        """LogRecord's last own attribute set again after the extras, or deleted: no extra
+        field is missed and none of its own becomes one."""
+        logger = logging.getLogger("fields.last")
+        make = functools.partial(
+            logger.makeRecord, "fields.last", logging.INFO, __file__, 1, "m", (), None
+        )
+        last = list(vars(logging.LogRecord("x", logging.INFO, "", 0, "", (), None)))[-1]
+        moved = make(extra={"order_id": "A-1", "tenant": "acme"})
+        value = getattr(moved, last)
+        delattr(moved, last)
+        setattr(moved, last, value)
+        gone = make(extra={"order_id": "A-2", "tenant": "acme"})
+        delattr(gone, last)
+        assert ["order_id", "tenant"] == list(user_fields_of(moved))
+        assert {"order_id": "A-2", "tenant": "acme"} == user_fields_of(gone)
 
     def test_attribute_set_before_logrecord_init_is_a_field(self) -> None:
         """A LogRecord subclass's own early attribute is a user field, not skipped."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, Unpack, cast
 
 from pythonjsonlogger.orjson import OrjsonFormatter
@@ -230,17 +229,33 @@ def record_parts(
 
 def _user_fields(attrs: dict[str, Any]) -> dict[str, Any]:
     """The attributes of a record that are user fields, in the order they were set."""
-    items = iter(attrs.items())
     index, last = _LAST_OWN
+    fields: dict[str, Any] = {}
+    skipped = 0
     # LogRecord.__init__ sets its own attributes first, always in one order; what follows
-    # (makeRecord's extra=, filters) is set later. When the record's attribute at the
-    # blank's last index is the blank's last one, none was removed or moved, and the scan
-    # starts past them. Otherwise (a subclass, a deleted attribute) every one is read.
-    for key, _ in islice(items, index, None):
-        if key != last:
-            items = iter(attrs.items())
-        break
-    return {key: value for key, value in items if key not in RESERVED_ATTRS}
+    # (makeRecord's extra=, filters) is set later. Read from the end back to its last
+    # one: a record's own twenty-odd attributes are not touched (a dict has no index, so
+    # skipping them from the front costs a step each).
+    for key in attrs.__reversed__():
+        if key == last:
+            break
+        if key in RESERVED_ATTRS:
+            skipped += 1
+        else:
+            fields[key] = attrs[key]
+    else:
+        return _every_user_field(attrs)
+    if len(fields) + skipped != len(attrs) - index - 1:
+        # The last own attribute is not where LogRecord.__init__ puts it (a subclass set
+        # something first, or it was deleted and set again): read every attribute.
+        return _every_user_field(attrs)
+    if len(fields) > 1:
+        fields = dict(reversed(fields.items()))  # back in the order they were set
+    return fields
+
+
+def _every_user_field(attrs: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in attrs.items() if key not in RESERVED_ATTRS}
 
 
 class JsonFormatter(OrjsonFormatter):
@@ -435,12 +450,16 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         return old
 
     def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]
-        rv = self.filter(record) if self.filters else True
-        if rv:
+        if self.filters:
+            rv = self.filter(record)
+            if not rv:
+                return rv
             if isinstance(rv, logging.LogRecord):
                 record = rv
             self.emit(record)
-        return rv
+            return rv
+        self.emit(record)
+        return True
 
     def _line(self, record: logging.LogRecord) -> bytes:
         formatter = self.formatter
