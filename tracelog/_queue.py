@@ -123,8 +123,9 @@ def _stop_all() -> None:
 def write_item(target: JsonStreamHandler, item: Any) -> None:
     """Write one queued item through *target*.
 
-    A structlog event is a tuple ``(render, logger_name, levelno, fields, ctx, service,
-    time)`` whose ``render`` makes the line; anything else is a ``LogRecord``.
+    A structlog event is a tuple ``(render, renderer, logger_name, levelno, fields, ctx,
+    service, time)`` whose ``render(renderer, ...)`` makes the line; anything else is a
+    ``LogRecord``.
     """
     if type(item) is tuple:
         target.sink.write(item[0](*item[1:]))
@@ -249,8 +250,8 @@ class TracelogQueueListener:
                 taken += 1
                 try:
                     if type(item) is tuple:
-                        render, name, levelno, fields, ctx, service, ts = item
-                        line = render(name, levelno, fields, ctx, service, ts)
+                        render, renderer, name, levelno, fields, ctx, service, ts = item
+                        line = render(renderer, name, levelno, fields, ctx, service, ts)
                     elif line_of is not None:
                         line = line_of(item)
                     else:
@@ -508,7 +509,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
             items.append(item)
             if self.stalled:
                 self.stalled = 0.0  # there was room at once: the overload is over
-            if (item[2] if type(item) is tuple else getattr(item, "levelno", 0)) >= ERROR:
+            if (item[3] if type(item) is tuple else getattr(item, "levelno", 0)) >= ERROR:
                 self.urgent = True  # the listener writes it without its flush delay
             state = self.state  # read after the append: see TracelogQueueListener._run
             if state and (state == IDLE or len(items) >= self.high or self.urgent):

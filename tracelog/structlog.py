@@ -518,8 +518,10 @@ def _enqueue(
     renderer: JsonRenderer = state.renderer
     if renderer.bridge is not None:
         renderer.bridge_now(logger_name, levelno, fields, ctx, ts)
+    # The function and its renderer, not a bound method: a queued bound method is one
+    # more object per line for the garbage collector to count and promote.
     state.queue.put(  # type: ignore[union-attr]  # the caller checked it is set
-        (renderer.render_deferred, logger_name, levelno, fields, ctx, service, ts)
+        (JsonRenderer.render_deferred, renderer, logger_name, levelno, fields, ctx, service, ts)
     )
 
 
