@@ -223,13 +223,22 @@ def run_cases(cases: dict[str, overhead.Case], rounds: int, calls: int) -> dict[
 
 
 def thread_row(rounds: int) -> Row:
-    """16 threads x 2,000 lines into one file, against one thread writing 32,000."""
+    """16 threads x 2,000 lines into one file, against one thread writing 32,000.
+
+    In the same rounds, this machine's floor: the same 16-thread against one-thread
+    throughput for pure-Python work of about a line's cost (``contention.busy``, scaled
+    to one thread's line), with no logging and no I/O. What it loses is what CPython's
+    GIL switching among 16 threads on these cores costs any Python code.
+    """
     threads, lines = 16, 2000
     single: list[float] = []
     multi: list[float] = []
+    busy: dict[int, list[float]] = {1: [], threads: []}
     lost = torn = 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "threads.log"
+        line_ns, _, _ = contention.run("tracelog-structlog", 1, lines, path)  # warm-up
+        reps = contention.busy_reps(line_ns)
         for r in range(rounds):
             order = [1, threads] if r % 2 else [threads, 1]
             for count in order:
@@ -239,17 +248,29 @@ def thread_row(rounds: int) -> Row:
                 (single if count == 1 else multi).append(per_line)
                 lost += threads * lines - written
                 torn += bad
+                busy[count].append(contention.busy_run(count, threads * lines // count, reps))
     tracelog.configure(stream=overhead.devnull_text(), level="INFO")
     # Throughput is lines per second: one thread's ns per line over the threads'.
     found = statistics.median(single) / statistics.median(multi)
+    floor = statistics.median(busy[1]) / statistics.median(busy[threads])
     check = "" if lost == torn == 0 else " FAILED"
     return Row(
         f"{threads} threads x {lines:,} lines into one file: throughput / one thread's",
         found,
         0.8,
         ">=",
-        detail=f"torn {torn}, lost {lost} over {rounds} rounds{check}",
+        detail=f"torn {torn}, lost {lost} over {rounds} rounds{check}; rounds "
+        f"{spread(single, multi)}; this machine's floor, pure-Python work of about a line's "
+        f"cost ({statistics.median(busy[1]):.0f} ns) with no logging and no I/O, in the same "
+        f"rounds: {floor:.2f}x (rounds {spread(busy[1], busy[threads])})",
     )
+
+
+def spread(single: list[float], multi: list[float]) -> str:
+    """The lowest and highest of the rounds' throughput ratios (one thread's ns over
+    the threads', round by round)."""
+    found = [a / b for a, b in zip(single, multi, strict=True)]
+    return f"{min(found):.2f}-{max(found):.2f}"
 
 
 class _Collections:
