@@ -21,9 +21,13 @@ or not at all, so a failed batch is exactly its lines lost, and is counted so. A
 stream gets one ``write()`` per line, as in direct mode.
 
 The queue is bounded. When it is full, a log call blocks up to ``block_timeout`` seconds
-(1 s) for room; if the queue is still full the line is dropped and counted. A slow sink
-(one that takes more than a tenth of ``block_timeout`` to free a slot) must not stall
-every call in turn: such waits share one budget of ``block_timeout`` seconds, and once it
+(1 s) for room; if the queue is still full the line is dropped and counted. The listener
+tells calls waiting for room once it has freed an eighth of the queue (or emptied it),
+not after every batch: each wake-up hands the GIL over twice, and a caller woken per batch
+would fill the batch's few slots and wait again, thousands of times a second; a waiting
+call also looks again every ``_POLL`` seconds by itself, so a slow sink's room is found.
+A slow sink (one that takes more than a tenth of ``block_timeout`` to free a slot) must
+not stall every call in turn: such waits share one budget of ``block_timeout`` seconds, and once it
 is spent, or a call timed out, calls that find the queue full drop at once (no second
 stall) until the listener has emptied half of it. The listener writes one line saying
 how many were dropped. Nothing is dropped silently. The bound is checked without a
@@ -238,6 +242,7 @@ class TracelogQueueListener:
         popleft = items.popleft
         write = self._write
         carried: bytes | None = None  # the line that did not fit in the last batch
+        freed = 0  # slots freed since calls waiting for room were last told
         while items or carried is not None:
             batch: list[bytes] = []
             size = taken = 0
@@ -268,8 +273,10 @@ class TracelogQueueListener:
                 batch.append(line)
                 size += len(line)
             owner.handled += taken
-            if owner.waiters:
-                owner.notify_waiters(taken)  # slots are free for calls waiting for room
+            freed += taken
+            if owner.waiters and (freed >= owner.refill or not items):
+                owner.notify_waiters(freed)  # slots are free for calls waiting for room
+                freed = 0
             write(sink, batch, carried is not None)
             if owner.dropped:
                 owner.report_drops()
@@ -318,6 +325,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         super().__init__(self.q)  # type: ignore[arg-type]  # only put() touches it
         self.maxsize = maxsize
         self.high = max(1, maxsize // 2)  # the listener stops delaying at half full
+        self.refill = max(1, maxsize // 8)  # slots freed before waiting calls are told
         self.block_timeout = block_timeout
         self.target = target
         self.dropped = 0
