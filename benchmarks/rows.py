@@ -349,12 +349,12 @@ def queue_medians(
 
     One warm-up round of each mode comes first, and the rounds alternate which mode goes
     first. *pinned*: each round runs on one CPU, both modes and both of queue mode's
-    threads (the listener inherits the caller's affinity), the rounds taking the CPUs in
-    turn. On this shared virtual machine the two vCPUs often run the same code at
-    different speeds (``direct_per_cpu``: direct mode's median on each), so unpinned, a
-    listener scheduled on the slower vCPU counts the same work as more CPU time than
-    direct mode's caller does on the faster one: that, not the work, is what made the
-    row swing between runs.
+    threads (the listener inherits the caller's affinity), pairs of rounds taking the
+    CPUs in turn (so that each CPU sees both orders). On this shared virtual machine the
+    two vCPUs at times run the same code at different speeds (``direct_per_cpu``: direct
+    mode's median on each), and unpinned, a listener scheduled on the slower vCPU counts
+    the same work as more CPU time than direct mode's caller does on the faster one (or
+    less, on the faster): a swing from run to run that is not in the work.
     """
     cpus = sorted(os.sched_getaffinity(0)) if pinned and hasattr(os, "sched_setaffinity") else []
     saved = os.sched_getaffinity(0) if cpus else set()
@@ -363,8 +363,9 @@ def queue_medians(
     ratios: list[float] = []
     try:
         for r in range(rounds + 1):
+            cpu = cpus[r // 2 % len(cpus)] if cpus else -1
             if cpus:
-                os.sched_setaffinity(0, {cpus[r % len(cpus)]})
+                os.sched_setaffinity(0, {cpu})
             found = {
                 queue: queue_round(call, calls, queue=queue) for queue in (r % 2 == 0, r % 2 == 1)
             }
@@ -373,7 +374,7 @@ def queue_medians(
                     samples[queue].append(figures)
                 ratios.append(found[True]["total"] / found[False]["total"])
                 if cpus:
-                    on_cpu.setdefault(cpus[r % len(cpus)], []).append(found[False]["total"])
+                    on_cpu.setdefault(cpu, []).append(found[False]["total"])
     finally:
         if cpus:
             os.sched_setaffinity(0, saved)
