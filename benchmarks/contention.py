@@ -26,11 +26,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from opentelemetry.sdk.trace import TracerProvider
 
 import tracelog
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TRACER = TracerProvider().get_tracer("bench")
 
@@ -91,6 +95,50 @@ def run(kind: str, threads: int, lines: int, path: Path) -> tuple[float, int, in
     # Wall time per line over all threads. The GIL serialises the Python work, so with no
     # contention this equals the single-thread cost; waiting on locks shows as a ratio > 1.
     return elapsed / (threads * lines), written, bad
+
+
+def busy(reps: int) -> int:
+    """Pure-Python work with no logging and no I/O, *reps* times: a dict, a format, a
+    few lookups (what a log line's Python part does, without tracelog)."""
+    total = 0
+    for n in range(reps):
+        fields = {"message": "line", "n": n, "expect": "00f067aa0ba902b7"}
+        text = f"{fields['message']} n={fields['n']} span={fields['expect']}"
+        total += len(text) + len(fields)
+    return total
+
+
+def busy_reps(line_ns: float) -> int:
+    """How many ``busy`` repetitions cost about *line_ns* in one thread (best of 5)."""
+    reps = 1000
+    best = min(_timed(lambda: busy(reps)) for _ in range(5))
+    return max(1, round(line_ns * reps / best))
+
+
+def _timed(fn: Callable[[], object]) -> int:
+    start = time.perf_counter_ns()
+    fn()
+    return time.perf_counter_ns() - start
+
+
+def busy_run(threads: int, units: int, reps: int) -> float:
+    """Wall ns per unit of ``busy(reps)`` work, *units* units per thread in *threads*
+    threads started together: the GIL's own cost of sharing, with no logging and no I/O."""
+    barrier = threading.Barrier(threads + 1)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(units):
+            busy(reps)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    barrier.wait()
+    start = time.perf_counter_ns()
+    for w in workers:
+        w.join()
+    return (time.perf_counter_ns() - start) / (threads * units)
 
 
 def write_calls() -> float:

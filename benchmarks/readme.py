@@ -98,6 +98,39 @@ def redaction_table(parts: dict[str, float]) -> list[str]:
     return out
 
 
+def queue_table(runs: list[dict[str, Any]]) -> list[str]:
+    out = [
+        "Queue mode against direct mode, from the same run (`rows.py`'s `queue_rows`): each",
+        "round's total CPU (both threads, until `shutdown()` wrote the last line) over direct",
+        "mode's in the same round, median of the rounds; per round (medians): the garbage",
+        "collector's runs (generation 0/1/2) and its CPU per line, the process's context",
+        "switches, the lines the listener wrote while the caller was still calling, and the",
+        'share of the total spent in `shutdown()`. "pinned": each round on one CPU, the',
+        'rounds taking the CPUs in turn; "free": the threads on any CPU.',
+        "",
+        (
+            "| path | calls per round | CPUs | total / direct | collector ns per line | "
+            "collections | rounds with a full collection | context switches (direct) | "
+            "written during the calls | in `shutdown()` | direct ns per line on each CPU |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        queued, direct = run["queue"], run["direct"]
+        per_cpu = ", ".join(
+            f"cpu {cpu}: {ns:,.0f}" for cpu, ns in sorted(run["direct_per_cpu"].items())
+        )
+        out.append(
+            f"| {run['path']} | {run['calls']:,} | {'pinned' if run['pinned'] else 'free'} "
+            f"| {run['ratio']:.2f}x | {queued['gc']:.0f} "
+            f"| {queued['gen0']:.0f}/{queued['gen1']:.0f}/{queued['gen2']:.0f} "
+            f"| {queued['full_rounds']} of {run['rounds']} "
+            f"| {queued['switches']:.0f} ({direct['switches']:.0f}) | {queued['early']:,.0f} "
+            f"| {queued['after']:.0%} | {per_cpu or '-'} |"
+        )
+    return out
+
+
 BUDGET_TITLES = {
     "redaction.py": "Redaction on a typical event (`benchmarks/redaction.py`, message and "
     "3 short fields; budget 500 ns):",
@@ -138,6 +171,8 @@ def section(run: dict[str, Any]) -> str:
         "",
         *groups_table(run),
     ]
+    if run.get("queue"):
+        lines += ["", *queue_table(run["queue"])]
     if run.get("profiles"):
         lines += ["", *profile_tables(run["profiles"])]
     if run.get("redaction"):

@@ -18,10 +18,12 @@ turns it into the README's tables.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,6 +31,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
 
 import bridge
 import contention
@@ -38,6 +41,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 import tracelog
+from tracelog import _state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 HERE = Path(__file__).resolve().parent
 
@@ -216,13 +223,22 @@ def run_cases(cases: dict[str, overhead.Case], rounds: int, calls: int) -> dict[
 
 
 def thread_row(rounds: int) -> Row:
-    """16 threads x 2,000 lines into one file, against one thread writing 32,000."""
+    """16 threads x 2,000 lines into one file, against one thread writing 32,000.
+
+    In the same rounds, this machine's floor: the same 16-thread against one-thread
+    throughput for pure-Python work of about a line's cost (``contention.busy``, scaled
+    to one thread's line), with no logging and no I/O. What it loses is what CPython's
+    GIL switching among 16 threads on these cores costs any Python code.
+    """
     threads, lines = 16, 2000
     single: list[float] = []
     multi: list[float] = []
+    busy: dict[int, list[float]] = {1: [], threads: []}
     lost = torn = 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "threads.log"
+        line_ns, _, _ = contention.run("tracelog-structlog", 1, lines, path)  # warm-up
+        reps = contention.busy_reps(line_ns)
         for r in range(rounds):
             order = [1, threads] if r % 2 else [threads, 1]
             for count in order:
@@ -232,28 +248,178 @@ def thread_row(rounds: int) -> Row:
                 (single if count == 1 else multi).append(per_line)
                 lost += threads * lines - written
                 torn += bad
+                busy[count].append(contention.busy_run(count, threads * lines // count, reps))
     tracelog.configure(stream=overhead.devnull_text(), level="INFO")
     # Throughput is lines per second: one thread's ns per line over the threads'.
     found = statistics.median(single) / statistics.median(multi)
+    floor = statistics.median(busy[1]) / statistics.median(busy[threads])
     check = "" if lost == torn == 0 else " FAILED"
     return Row(
         f"{threads} threads x {lines:,} lines into one file: throughput / one thread's",
         found,
         0.8,
         ">=",
-        detail=f"torn {torn}, lost {lost} over {rounds} rounds{check}",
+        detail=f"torn {torn}, lost {lost} over {rounds} rounds{check}; rounds "
+        f"{spread(single, multi)}; this machine's floor, pure-Python work of about a line's "
+        f"cost ({statistics.median(busy[1]):.0f} ns) with no logging and no I/O, in the same "
+        f"rounds: {floor:.2f}x (rounds {spread(busy[1], busy[threads])})",
     )
 
 
-def queue_rows(rounds: int, calls: int) -> list[Row]:
+def spread(single: list[float], multi: list[float]) -> str:
+    """The lowest and highest of the rounds' throughput ratios (one thread's ns over
+    the threads', round by round)."""
+    found = [a / b for a, b in zip(single, multi, strict=True)]
+    return f"{min(found):.2f}-{max(found):.2f}"
+
+
+class _Collections:
+    """The garbage collector's runs while it is installed: how many, and their CPU time
+    (in the thread that ran each: the caller's or the listener's)."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.ns = 0
+        self._start = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.thread_time_ns()
+        else:
+            self.ns += time.thread_time_ns() - self._start
+            self.count[info["generation"]] += 1
+
+    def __enter__(self) -> Self:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
+def queue_round(call: Callable[[], None], calls: int, *, queue: bool) -> dict[str, float]:
+    """One round of *calls* calls and ``shutdown()``, direct or queue mode.
+
+    Per call, in ns: ``caller`` (the calling thread's CPU during the calls), ``total``
+    (the process's CPU, every thread, until ``shutdown()`` has written the last line),
+    ``caller_wall`` and ``total_wall``, ``gc`` (the collector's CPU); per round: ``after``
+    (the share of ``total`` spent in ``shutdown()``), ``early`` (lines the listener wrote
+    before the last call returned: it ran alongside the caller), ``switches`` (the
+    process's context switches), ``gen0``/``gen1``/``gen2`` (collections of each
+    generation).
+    """
+    tracelog.configure(stream=overhead.devnull_text(), level="INFO", queue=queue)
+    handler = _state.current.queue
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    with _Collections() as collected:
+        wall, cpu, proc = time.perf_counter_ns(), time.thread_time_ns(), time.process_time_ns()
+        for _ in range(calls):
+            call()
+        mid_wall, mid_cpu, mid_proc = (
+            time.perf_counter_ns(),
+            time.thread_time_ns(),
+            time.process_time_ns(),
+        )
+        early = 0 if handler is None else handler.handled
+        tracelog.shutdown()  # queue mode: waits until the listener wrote all
+        end_wall, end_proc = time.perf_counter_ns(), time.process_time_ns()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    switches = sum(getattr(after, f) - getattr(before, f) for f in ("ru_nvcsw", "ru_nivcsw"))
+    return {
+        "caller": (mid_cpu - cpu) / calls,
+        "total": (end_proc - proc) / calls,
+        "caller_wall": (mid_wall - wall) / calls,
+        "total_wall": (end_wall - wall) / calls,
+        "gc": collected.ns / calls,
+        "after": (end_proc - mid_proc) / max(1, end_proc - proc),
+        "early": early,
+        "switches": switches,
+        "gen0": collected.count[0],
+        "gen1": collected.count[1],
+        "gen2": collected.count[2],
+    }
+
+
+def queue_medians(
+    call: Callable[[], None], rounds: int, calls: int, *, pinned: bool = True
+) -> dict[str, Any]:
+    """Direct and queue mode's medians over *rounds* rounds of every figure
+    ``queue_round`` takes, and ``ratio``: the median over the rounds of queue mode's
+    total over direct mode's in the same round.
+
+    One warm-up round of each mode comes first, and the rounds alternate which mode goes
+    first. *pinned*: each round runs on one CPU, both modes and both of queue mode's
+    threads (the listener inherits the caller's affinity), pairs of rounds taking the
+    CPUs in turn (so that each CPU sees both orders). On this shared virtual machine the
+    two vCPUs at times run the same code at different speeds (``direct_per_cpu``: direct
+    mode's median on each), and unpinned, a listener scheduled on the slower vCPU counts
+    the same work as more CPU time than direct mode's caller does on the faster one (or
+    less, on the faster): a swing from run to run that is not in the work.
+    """
+    cpus = sorted(os.sched_getaffinity(0)) if pinned and hasattr(os, "sched_setaffinity") else []
+    saved = os.sched_getaffinity(0) if cpus else set()
+    samples: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+    on_cpu: dict[int, list[float]] = {}
+    ratios: list[float] = []
+    try:
+        for r in range(rounds + 1):
+            cpu = cpus[r // 2 % len(cpus)] if cpus else -1
+            if cpus:
+                os.sched_setaffinity(0, {cpu})
+            found = {
+                queue: queue_round(call, calls, queue=queue) for queue in (r % 2 == 0, r % 2 == 1)
+            }
+            if r:  # round 0 warms up
+                for queue, figures in found.items():
+                    samples[queue].append(figures)
+                ratios.append(found[True]["total"] / found[False]["total"])
+                if cpus:
+                    on_cpu.setdefault(cpu, []).append(found[False]["total"])
+    finally:
+        if cpus:
+            os.sched_setaffinity(0, saved)
+    direct, queued = (
+        {key: statistics.median(s[key] for s in samples[mode]) for key in samples[mode][0]}
+        for mode in (False, True)
+    )
+    for mode, medians in ((False, direct), (True, queued)):
+        # The rounds with a full collection, and the slowest round's total over the median.
+        medians["full_rounds"] = sum(1 for s in samples[mode] if s["gen2"])
+        medians["worst"] = max(s["total"] for s in samples[mode]) / medians["total"]
+    return {
+        "direct": direct,
+        "queue": queued,
+        "rounds": rounds,
+        "ratio": statistics.median(ratios),
+        "pinned": bool(cpus),
+        "direct_per_cpu": {cpu: statistics.median(v) for cpu, v in on_cpu.items()},
+    }
+
+
+# The structlog path's extra runs in the queue table, each round on one CPU: fewer calls
+# per round than half the queue (the listener drains in shutdown()), and more (it runs
+# alongside the caller).
+QUEUE_SWEEP = (1000, 20_000)
+
+
+def queue_rows(rounds: int, calls: int, table: list[dict[str, Any]] | None = None) -> list[Row]:
     """configure(queue=True) against direct mode: the caller's cost, and the total work.
 
-    Both in CPU time, which other processes on the shared cores do not inflate: the
-    caller's in the calling thread's (``time.thread_time_ns``), the total in the
-    process's, every thread included (the listener's rendering and writing), from the
-    first call until ``shutdown()`` has written the last line. Wall-clock ratios, which
-    on a loaded machine also hold the scheduler's hand-overs between the two threads,
-    are in the detail.
+    Both in CPU time, which other processes on the shared cores do not inflate. The
+    caller's in the calling thread's (``time.thread_time_ns``), with the threads free to
+    run on any CPU (as the app's would). The total in the process's, every thread
+    included (the listener's rendering and writing), from the first call until
+    ``shutdown()`` has written the last line, with each round on one CPU (see
+    ``queue_medians``: CPU time on two vCPUs of different speed is not the same amount
+    of work), the ratio the median of the rounds' ratios. Each mode's listener start-up
+    (in ``configure()``) is outside the timed span, and a warm-up round of each mode
+    comes first. Wall-clock ratios are in the detail, with the garbage collector's
+    share: queued events live until the listener takes them, so the collector counts
+    them and runs, where direct mode frees each line's objects at once. Into *table*,
+    for ``benchmarks/readme.py``: every run (each path free and pinned, the structlog
+    path pinned at the other numbers of calls per round in ``QUEUE_SWEEP``), with the
+    collections, context switches, lines the listener wrote while the caller was still
+    calling, and the share of the total spent in ``shutdown()``.
     """
     std = __import__("logging").getLogger("bench.queue")
     log = tracelog.get_logger("bench.queue")
@@ -263,53 +429,49 @@ def queue_rows(rounds: int, calls: int) -> list[Row]:
     }
     rows: list[Row] = []
     provider = TracerProvider()
-    for path_name, call in paths.items():
-        # per mode: caller CPU, total CPU, caller wall, total wall (ns per call)
-        samples: dict[bool, list[list[float]]] = {False: [[], [], [], []], True: [[], [], [], []]}
-        with provider.get_tracer("bench").start_as_current_span("bench"):
-            for r in range(rounds + 1):
-                for queue in (r % 2 == 0, r % 2 == 1):
-                    tracelog.configure(stream=overhead.devnull_text(), level="INFO", queue=queue)
-                    wall, cpu, proc = (
-                        time.perf_counter_ns(),
-                        time.thread_time_ns(),
-                        time.process_time_ns(),
-                    )
-                    for _ in range(calls):
-                        call()
-                    mid_wall, mid_cpu = time.perf_counter_ns(), time.thread_time_ns()
-                    tracelog.shutdown()  # queue mode: waits until the listener wrote all
-                    end_wall, end_proc = time.perf_counter_ns(), time.process_time_ns()
-                    if r:  # round 0 warms up
-                        found = samples[queue]
-                        found[0].append((mid_cpu - cpu) / calls)
-                        found[1].append((end_proc - proc) / calls)
-                        found[2].append((mid_wall - wall) / calls)
-                        found[3].append((end_wall - wall) / calls)
-        direct = [statistics.median(values) for values in samples[False]]
-        queued = [statistics.median(values) for values in samples[True]]
-        rows.append(
-            Row(
-                f"queue mode ({path_name}): caller side / direct",
-                queued[0] / direct[1],
-                0.5,
-                "<=",
-                detail=f"direct {direct[1]:.0f} ns, queue caller {queued[0]:.0f} ns CPU; "
-                f"wall clock {queued[2] / direct[3]:.2f}x",
+    runs: list[dict[str, Any]] = []
+    with provider.get_tracer("bench").start_as_current_span("bench"):
+        for path_name, call in paths.items():
+            free, pinned = (
+                {"path": path_name, "calls": calls, **queue_medians(call, rounds, calls, pinned=p)}
+                for p in (False, True)
             )
-        )
-        rows.append(
-            Row(
-                f"queue mode ({path_name}): total work / direct",
-                queued[1] / direct[1],
-                1.2,
-                "<=",
-                detail=f"queue total {queued[1]:.0f} ns CPU, both threads; "
-                f"wall clock {queued[3] / direct[3]:.2f}x",
-            )
-        )
+            runs += [free, pinned]
+            rows += queue_path_rows(path_name, free, pinned)
+        sweep = paths["structlog"]
+        runs += [
+            {"path": "structlog", "calls": count, **queue_medians(sweep, rounds, count)}
+            for count in QUEUE_SWEEP
+        ]
+    if table is not None:
+        table.extend(runs)
     tracelog.configure(stream=overhead.devnull_text(), level="INFO")
     return rows
+
+
+def queue_path_rows(path_name: str, free: dict[str, Any], pinned: dict[str, Any]) -> list[Row]:
+    """The caller-side row (from the *free* run) and the total row (from the *pinned*)."""
+    direct, queued = free["direct"], free["queue"]
+    caller = Row(
+        f"queue mode ({path_name}): caller side / direct",
+        queued["caller"] / direct["total"],
+        0.5,
+        "<=",
+        detail=f"direct {direct['total']:.0f} ns, queue caller {queued['caller']:.0f} "
+        f"ns CPU; wall clock {queued['caller_wall'] / direct['total_wall']:.2f}x",
+    )
+    direct, queued = pinned["direct"], pinned["queue"]
+    total = Row(
+        f"queue mode ({path_name}): total work / direct",
+        pinned["ratio"],
+        1.2,
+        "<=",
+        detail=f"queue total {queued['total']:.0f} ns CPU, both threads, each round on one "
+        f"CPU (threads on any CPU: {free['ratio']:.2f}x); "
+        f"wall clock {queued['total_wall'] / direct['total_wall']:.2f}x; "
+        f"garbage collector {queued['gc']:.0f} ns per line (direct {direct['gc']:.0f} ns)",
+    )
+    return [caller, total]
 
 
 def bridge_rows(rounds: int, groups: dict[str, dict[str, float]]) -> list[Row]:
@@ -474,12 +636,13 @@ def main() -> int:
     rows: list[Row] = []
     groups: dict[str, dict[str, float]] = {}
     grep: dict[str, object] | None = None
+    queue_table: list[dict[str, Any]] = []
     if "lines" in wanted:
         rows += line_rows(args.rounds, args.calls, groups)
     if "threads" in wanted:
         rows.append(thread_row(args.rounds))
     if "queue" in wanted:
-        rows += queue_rows(args.rounds, args.calls)
+        rows += queue_rows(args.rounds, args.calls, queue_table)
     if "bridge" in wanted:
         rows += bridge_rows(args.rounds, groups)
     if "grep" in wanted:
@@ -504,6 +667,7 @@ def main() -> int:
             "rows": [{**asdict(row), "met": row.met} for row in rows],
             "groups": groups,
             "grep": grep,
+            "queue": queue_table,
             "profiles": profiles,
             "redaction": redaction,
             "budgets": budgets,

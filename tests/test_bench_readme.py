@@ -106,3 +106,58 @@ class TestReadmeTables:
         )
         assert 1 == proc.returncode
         assert "no markers\n" == readme.read_text()
+
+
+QUEUE_FIGURES = {
+    "gc": 121.6,
+    "gen0": 10,
+    "gen1": 1,
+    "gen2": 0,
+    "full_rounds": 1,
+    "switches": 21,
+    "early": 10014,
+    "after": 0.684,
+}
+
+
+class TestQueueTable:
+    def test_each_run_is_a_row(self) -> None:
+        """Every queue run becomes a row: its ratio, collections, switches, CPUs."""
+        run = {
+            **RUN,
+            "queue": [
+                {
+                    "path": "structlog",
+                    "calls": 20000,
+                    "pinned": True,
+                    "rounds": 7,
+                    "ratio": 1.084,
+                    "queue": QUEUE_FIGURES,
+                    "direct": {**QUEUE_FIGURES, "switches": 2},
+                    "direct_per_cpu": {"0": 4216.2, "1": 7451.0},
+                },
+                {
+                    "path": "stdlib",
+                    "calls": 5000,
+                    "pinned": False,
+                    "rounds": 7,
+                    "ratio": 0.9,
+                    "queue": QUEUE_FIGURES,
+                    "direct": QUEUE_FIGURES,
+                    "direct_per_cpu": {},
+                },
+            ],
+        }
+        lines = load().section(run).splitlines()
+        assert (
+            "| structlog | 20,000 | pinned | 1.08x | 122 | 10/1/0 | 1 of 7 | 21 (2) | 10,014 "
+            "| 68% | cpu 0: 4,216, cpu 1: 7,451 |"
+        ) in lines
+        assert (
+            "| stdlib | 5,000 | free | 0.90x | 122 | 10/1/0 | 1 of 7 | 21 (21) | 10,014 | 68% | - |"
+            in lines
+        )
+
+    def test_no_queue_runs_no_table(self) -> None:
+        """A run without queue rows writes no queue table."""
+        assert "calls per round" not in load().section(RUN)

@@ -45,6 +45,25 @@ class TestQueueMode:
         assert span_ids(span) == (line["traceId"], line["spanId"])
         assert ("queued", 1, "checkout") == (line["message"], line["n"], line["service"])
 
+    @pytest.mark.parametrize("schema", ["default", "ecs"])
+    def test_structlog_line_as_direct_mode_writes_it(self, recorder, tmp_path, schema) -> None:
+        """A plain structlog call (bound values, a field named like a trace field, a
+        secret) gives the line direct mode gives, the time apart."""
+        lines: dict[bool, dict[str, Any]] = {}
+        with recorder.tracer.start_as_current_span("op"):
+            for queue in (False, True):
+                path = tmp_path / f"{queue}.log"
+                with path.open("a") as stream:
+                    tracelog.configure(stream=stream, queue=queue, schema=schema)
+                    log = tracelog.get_logger("shop").bind(cart="c-7")
+                    log.warning("order placed", traceId="mine", password="hunter2", n=[1])
+                    tracelog.shutdown()
+                (lines[queue],) = parse(path)
+                for key in ("timestamp", "@timestamp"):
+                    lines[queue].pop(key, None)
+        assert lines[False] == lines[True]
+        assert "hunter2" not in str(lines[True])
+
     def test_exceptions_are_structured(self, framework, tmp_path) -> None:
         """exc_info is resolved at the call, not in the listener (where none is active)."""
         path = tmp_path / "q.log"

@@ -210,6 +210,32 @@ class TestListenerWakes:
         assert [0, 1, 2] == [x["i"] for x in lines]
 
 
+class TestWaitingForRoom:
+    def test_waiting_callers_are_woken_an_eighth_of_the_queue_at_a_time(
+        self, framework, tmp_path, monkeypatch
+    ) -> None:
+        """Callers blocked on a full queue are told of room once an eighth of it is free
+        (or it is empty), not after each batch; no line is lost, all stay in order."""
+        told: list[tuple[int, int]] = []
+        notify = _queue.TracelogQueueHandler.notify_waiters
+
+        def recording(self: _queue.TracelogQueueHandler, freed: int = 0) -> None:
+            if freed:
+                told.append((freed, len(self.items)))
+            notify(self, freed)
+
+        monkeypatch.setattr(_queue.TracelogQueueHandler, "notify_waiters", recording)
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True, queue_size=800)
+            for i in range(5000):
+                emit(framework, "warning", "full", i=i)
+            tracelog.shutdown()
+        assert list(range(5000)) == [x["i"] for x in parse(path)]
+        assert told  # the caller did wait for room
+        assert [] == [(freed, left) for freed, left in told if freed < 800 // 8 and left]
+
+
 class TestCapturedAtTheCall:
     def test_percent_arguments_formatted_at_the_call(self, tmp_path, no_flush_delay_expiry) -> None:
         """A %-argument changed after the call is logged as it was at the call."""

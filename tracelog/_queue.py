@@ -21,9 +21,13 @@ or not at all, so a failed batch is exactly its lines lost, and is counted so. A
 stream gets one ``write()`` per line, as in direct mode.
 
 The queue is bounded. When it is full, a log call blocks up to ``block_timeout`` seconds
-(1 s) for room; if the queue is still full the line is dropped and counted. A slow sink
-(one that takes more than a tenth of ``block_timeout`` to free a slot) must not stall
-every call in turn: such waits share one budget of ``block_timeout`` seconds, and once it
+(1 s) for room; if the queue is still full the line is dropped and counted. The listener
+tells calls waiting for room once it has freed an eighth of the queue (or emptied it),
+not after every batch: each wake-up hands the GIL over twice, and a caller woken per batch
+would fill the batch's few slots and wait again, thousands of times a second; a waiting
+call also looks again every ``_POLL`` seconds by itself, so a slow sink's room is found.
+A slow sink (one that takes more than a tenth of ``block_timeout`` to free a slot) must
+not stall every call in turn: such waits share one budget of ``block_timeout`` seconds, and once it
 is spent, or a call timed out, calls that find the queue full drop at once (no second
 stall) until the listener has emptied half of it. The listener writes one line saying
 how many were dropped. Nothing is dropped silently. The bound is checked without a
@@ -123,8 +127,9 @@ def _stop_all() -> None:
 def write_item(target: JsonStreamHandler, item: Any) -> None:
     """Write one queued item through *target*.
 
-    A structlog event is a tuple ``(render, logger_name, levelno, fields, ctx, service,
-    time)`` whose ``render`` makes the line; anything else is a ``LogRecord``.
+    A structlog event is a tuple ``(render, renderer, logger_name, levelno, fields, ctx,
+    service, time)`` whose ``render(renderer, ...)`` makes the line; anything else is a
+    ``LogRecord``.
     """
     if type(item) is tuple:
         target.sink.write(item[0](*item[1:]))
@@ -237,6 +242,7 @@ class TracelogQueueListener:
         popleft = items.popleft
         write = self._write
         carried: bytes | None = None  # the line that did not fit in the last batch
+        freed = 0  # slots freed since calls waiting for room were last told
         while items or carried is not None:
             batch: list[bytes] = []
             size = taken = 0
@@ -249,8 +255,8 @@ class TracelogQueueListener:
                 taken += 1
                 try:
                     if type(item) is tuple:
-                        render, name, levelno, fields, ctx, service, ts = item
-                        line = render(name, levelno, fields, ctx, service, ts)
+                        render, renderer, name, levelno, fields, ctx, service, ts = item
+                        line = render(renderer, name, levelno, fields, ctx, service, ts)
                     elif line_of is not None:
                         line = line_of(item)
                     else:
@@ -267,8 +273,10 @@ class TracelogQueueListener:
                 batch.append(line)
                 size += len(line)
             owner.handled += taken
-            if owner.waiters:
-                owner.notify_waiters(taken)  # slots are free for calls waiting for room
+            freed += taken
+            if owner.waiters and (freed >= owner.refill or not items):
+                owner.notify_waiters(freed)  # slots are free for calls waiting for room
+                freed = 0
             write(sink, batch, carried is not None)
             if owner.dropped:
                 owner.report_drops()
@@ -317,6 +325,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         super().__init__(self.q)  # type: ignore[arg-type]  # only put() touches it
         self.maxsize = maxsize
         self.high = max(1, maxsize // 2)  # the listener stops delaying at half full
+        self.refill = max(1, maxsize // 8)  # slots freed before waiting calls are told
         self.block_timeout = block_timeout
         self.target = target
         self.dropped = 0
@@ -508,7 +517,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
             items.append(item)
             if self.stalled:
                 self.stalled = 0.0  # there was room at once: the overload is over
-            if (item[2] if type(item) is tuple else getattr(item, "levelno", 0)) >= ERROR:
+            if (item[3] if type(item) is tuple else getattr(item, "levelno", 0)) >= ERROR:
                 self.urgent = True  # the listener writes it without its flush delay
             state = self.state  # read after the append: see TracelogQueueListener._run
             if state and (state == IDLE or len(items) >= self.high or self.urgent):
