@@ -53,6 +53,15 @@ def parts(r: redact.Redactor, text: str) -> dict[str, Callable[[], object]]:
         "gate: the fold (one translate pass)": lambda: redact._fold(value),
         "gate: card in the fold": lambda: redact._FOLD_CARD in folded,
         "gate: listed words in the fold": lambda: r._names_in(folded),
+        # What a scan that judged only the word before each ":"/"=" would pay before
+        # judging any: finding them. Counting is the least such a pass can do.
+        f"count the {value.count(':') + value.count('='):,} ':'/'=' (str.count, twice)": (
+            lambda: value.count(":") + value.count("=")
+        ),
+        "split at every ':' and '=' (str.split, twice)": lambda: (
+            value.split(":"),
+            value.split("="),
+        ),
     }
     # Each search the pair-key gate makes, as it makes it: the needle's two rarest
     # characters (memchr), then the needle if both are there.

@@ -89,7 +89,7 @@ def redaction_table(parts: dict[str, float]) -> list[str]:
     out = [
         "Where redaction's time goes on the 32 KiB value with ':'/'=', from the same run",
         "(`benchmarks/profile_redaction.py`: `Redactor.text`, each gate, and each listed",
-        "word's search in the folded text, best of 7 loops):",
+        "word's search in the folded text, best of 7 loops; the last rows: the 1 KiB value):",
         "",
         "| part | ns per call |",
         "|---|---|",
@@ -149,6 +149,60 @@ def budget_blocks(budgets: dict[str, str]) -> list[str]:
     return out
 
 
+def instructions_table(counts: dict[str, dict[str, float]]) -> list[str]:
+    """Per call, what callgrind counted (``benchmarks/instructions.py``), with the two
+    line rows' ratios worked out in instructions as well as in time."""
+    labels = list(next(iter(counts.values())))
+    out = [
+        (
+            "Instructions per call, from the same run (`benchmarks/instructions.py`: each "
+            "case under callgrind, its loop only, less an empty call's; the misses and "
+            "mispredictions are callgrind's simulation of this CPU's caches and branch "
+            "predictor):"
+        ),
+        "",
+        "| case | " + " | ".join(labels) + " |",
+        "|---|" + "---|" * len(labels),
+    ]
+    out.extend(
+        f"| {name} | "
+        + " | ".join("-" if label not in events else f"{events[label]:,.0f}" for label in labels)
+        + " |"
+        for name, events in counts.items()
+    )
+    pairs = (
+        ("stdlib path / `%(message)s`", "tracelog stdlib", "stdlib %(message)s"),
+        ("structlog path / hand-written minimum", "tracelog structlog", "hand-written minimum"),
+    )
+    out += ["", "The line and bridge rows counted in instructions:", ""]
+    for label, ours, theirs in pairs:
+        if ours in counts and theirs in counts:
+            ratio = counts[ours][labels[0]] / counts[theirs][labels[0]]
+            out.append(f"- {label}: {ratio:.2f}x")
+    raw = counts.get("bridge: raw span.add_event()", {}).get(labels[0])
+    for path in ("structlog", "stdlib"):
+        line = counts.get(f"bridge: {path} line", {}).get(labels[0])
+        event = counts.get(f"bridge: {path} line + span event", {}).get(labels[0])
+        if raw and line is not None and event is not None:
+            out.append(
+                f"- span-event bridge ({path}), cost beyond the line / raw `span.add_event()`: "
+                f"{(event - line) / raw:.2f}x"
+            )
+    parts = (
+        "tracelog stdlib",
+        "stdlib dispatch alone (a handler that does nothing)",
+        "tracelog's line alone (ids, encode, write)",
+    )
+    if all(name in counts for name in parts):
+        whole, dispatch, line = (counts[name][labels[0]] for name in parts)
+        out.append(
+            f"- tracelog stdlib less stdlib's dispatch and tracelog's line alone (the "
+            f"handler's glue): {whole - dispatch - line:,.0f} instructions, "
+            f"{(whole - dispatch - line) / whole:.0%} of the call"
+        )
+    return out
+
+
 def section(run: dict[str, Any]) -> str:
     m = run["machine"]
     met = sum(1 for row in run["rows"] if row["met"])
@@ -171,6 +225,8 @@ def section(run: dict[str, Any]) -> str:
         "",
         *groups_table(run),
     ]
+    if run.get("instructions"):
+        lines += ["", *instructions_table(run["instructions"])]
     if run.get("queue"):
         lines += ["", *queue_table(run["queue"])]
     if run.get("profiles"):

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import bridge
 import contention
+import instructions
 import overhead
 import profile_line
 from opentelemetry.sdk.resources import Resource
@@ -558,14 +559,24 @@ def grep_rows(rounds: int, size: str) -> tuple[list[Row], dict[str, object]]:
 
 def redaction_parts() -> dict[str, float]:
     """``Redactor.text``, each of its gates and each word search on the 32 KiB value with
-    ``:``/``=`` (``benchmarks/profile_redaction.py``), in ns per call."""
+    ``:``/``=`` (``benchmarks/profile_redaction.py``), and the main parts on the 1 KiB
+    one, in ns per call."""
     import profile_redaction
 
     from tracelog.redact import Redactor
 
-    value = text_value(32 << 10, separators=True)
-    found = profile_redaction.parts(Redactor(), value)
-    return {name.strip(): profile_redaction.best_ns(fn, 100) for name, fn in found.items()}
+    redactor = Redactor()
+    found = profile_redaction.parts(redactor, text_value(32 << 10, separators=True))
+    timed = {name.strip(): profile_redaction.best_ns(fn, 100) for name, fn in found.items()}
+    # The 1 KiB row's value: the whole call and the two gates that decide its cost.
+    small = profile_redaction.parts(redactor, text_value(1 << 10, separators=True))
+    for name in (
+        "Redactor.text",
+        "gate: the fold (one translate pass)",
+        "gate: listed words in the fold",
+    ):
+        timed[f"1 KiB value: {name}"] = profile_redaction.best_ns(small[name], 1000)
+    return timed
 
 
 def budget_scripts() -> dict[str, str]:
@@ -651,6 +662,7 @@ def main() -> int:
     profiles = line_profiles() if "lines" in wanted else {}
     redaction = redaction_parts() if "lines" in wanted else {}
     budgets = budget_scripts() if "lines" in wanted else {}
+    counted = instructions.counts() if "lines" in wanted else None
     tracelog.shutdown()
     info = machine()
     print(
@@ -671,6 +683,7 @@ def main() -> int:
             "profiles": profiles,
             "redaction": redaction,
             "budgets": budgets,
+            "instructions": counted,
         }
         args.json.write_text(json.dumps(run, indent=2) + "\n")
     return 0

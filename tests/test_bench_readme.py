@@ -161,3 +161,44 @@ class TestQueueTable:
     def test_no_queue_runs_no_table(self) -> None:
         """A run without queue rows writes no queue table."""
         assert "calls per round" not in load().section(RUN)
+
+
+def counted(instructions: float) -> dict[str, float]:
+    return {"instructions": instructions, "L1 data read misses": 7.0}
+
+
+class TestInstructionsTable:
+    def test_counts_and_ratios_are_written(self) -> None:
+        """Each counted case is a row; the two line rows' ratios and the glue follow."""
+        run = {
+            **RUN,
+            "instructions": {
+                "stdlib %(message)s": counted(60000),
+                "tracelog stdlib": counted(78000),
+                "stdlib dispatch alone (a handler that does nothing)": counted(45000),
+                "tracelog's line alone (ids, encode, write)": counted(26000),
+                "tracelog structlog": counted(30000),
+                "hand-written minimum": counted(24000),
+                "bridge: raw span.add_event()": {"instructions": 50000},
+                "bridge: stdlib line": {"instructions": 80000},
+                "bridge: stdlib line + span event": {"instructions": 115000},
+            },
+        }
+        lines = load().section(run).splitlines()
+        assert "| case | instructions | L1 data read misses |" in lines
+        assert "| tracelog stdlib | 78,000 | 7 |" in lines
+        assert "- stdlib path / `%(message)s`: 1.30x" in lines
+        assert "- structlog path / hand-written minimum: 1.25x" in lines
+        assert "| bridge: stdlib line | 80,000 | - |" in lines
+        assert (
+            "- span-event bridge (stdlib), cost beyond the line / raw `span.add_event()`: 0.70x"
+        ) in lines
+        assert not any(line.startswith("- span-event bridge (structlog)") for line in lines)
+        assert (
+            "- tracelog stdlib less stdlib's dispatch and tracelog's line alone (the handler's "
+            "glue): 7,000 instructions, 9% of the call"
+        ) in lines
+
+    def test_no_counts_no_table(self) -> None:
+        """A run without valgrind (no counts) writes no instructions table."""
+        assert "Instructions per call" not in load().section({**RUN, "instructions": None})

@@ -337,7 +337,7 @@ class JsonFormatter(OrjsonFormatter):
     @bridge.setter
     def bridge(self, bridge: Bridge | None) -> None:
         self._bridge_to = bridge
-        self._plain = bridge is None and getattr(self, "_options", None) is None
+        self._plain = getattr(self, "_options", None) is None
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
@@ -353,9 +353,12 @@ class JsonFormatter(OrjsonFormatter):
         ):
             # The usual record, as logging made it on this thread a moment ago: no
             # filter captured anything, no exception, no structlog contextvars bound,
-            # no bridge or python-json-logger options. No helper calls: this is the
-            # stdlib path's share of every line.
-            ctx, service = capture()
+            # no python-json-logger options. No helper calls: this is the stdlib path's
+            # share of every line.
+            if self._bridge_to is None:
+                ctx, service = capture()
+            else:  # the bridge wants the span object too: one lookup for both
+                span, ctx, service = capture_span()
             message = record.msg
             if record.args or type(message) is not str:
                 message = render.format_percent(message, record.args)
