@@ -200,6 +200,10 @@ def instructions_table(counts: dict[str, dict[str, float]]) -> list[str]:
             f"handler's glue): {whole - dispatch - line:,.0f} instructions, "
             f"{(whole - dispatch - line) / whole:.0%} of the call"
         )
+        out.append(
+            f"- stdlib's dispatch alone / tracelog stdlib (what a stdlib call costs its "
+            f"caller before any handler, queue mode's included): {dispatch / whole:.2f}x"
+        )
     return out
 
 
