@@ -427,6 +427,63 @@ class TestFailures:
             assert sink.write(b"next\n")  # starts on a line of its own
         assert b"".join(lines)[:35] + b"\nnext\n" == path.read_bytes()
 
+    def test_ending_a_cut_line_keeps_a_full_pipe_batch_whole(self, monkeypatch) -> None:
+        """After a line cut short on a pipe, the "\\n" that ends it does not make a batch of
+        PIPE_BUF bytes one write of PIPE_BUF + 1 (which another process's could tear)."""
+        read_fd, write_fd = os.pipe()
+        real_write = os.write
+        sizes: list[int] = []
+
+        def cut_then_fail(fd: int, data: Any) -> int:
+            if not sizes:
+                sizes.append(len(data))
+                return real_write(fd, bytes(data)[:5])
+            raise OSError(5, "EIO")
+
+        def spy(fd: int, data: Any) -> int:
+            sizes.append(len(data))
+            return real_write(fd, data)
+
+        lines = [b"%099d\n" % n for n in range(select.PIPE_BUF // 100)]
+        lines.append(b"y" * (select.PIPE_BUF - 100 * len(lines) - 1) + b"\n")
+        with os.fdopen(write_fd, "wb") as stream:
+            sink = LineSink(stream)
+            monkeypatch.setattr(os, "write", cut_then_fail)
+            assert not sink.write(b"cut short\n")
+            monkeypatch.setattr(os, "write", spy)
+            sizes.clear()
+            assert sink.write_lines(lines)
+            monkeypatch.undo()
+        with os.fdopen(read_fd, "rb") as out:
+            assert b"cut s\n" + b"".join(lines) == out.read()
+        assert select.PIPE_BUF == sum(map(len, lines))
+        assert max(sizes) <= select.PIPE_BUF
+
+    def test_a_failed_ending_of_a_cut_line_is_retried(self, monkeypatch) -> None:
+        """When the "\\n" that ends a cut line cannot be written either, the batch is lost
+        and counted, and the next line still starts on a line of its own."""
+        read_fd, write_fd = os.pipe()
+        real_write = os.write
+        cut: list[int] = []
+
+        def cut_then_fail(fd: int, data: Any) -> int:
+            if not cut:
+                cut.append(len(data))
+                return real_write(fd, bytes(data)[:5])
+            raise OSError(5, "EIO")
+
+        lines = [b"%0*d\n" % (select.PIPE_BUF // 2 - 1, n) for n in range(2)]
+        with os.fdopen(write_fd, "wb") as stream:
+            sink = LineSink(stream)
+            monkeypatch.setattr(os, "write", cut_then_fail)
+            assert not sink.write(b"cut short\n")
+            assert not sink.write_lines(lines)
+            monkeypatch.undo()
+            assert (3, True) == (sink.lost, sink._torn)
+            assert sink.write(b"next\n")
+        with os.fdopen(read_fd, "rb") as out:
+            assert b"cut s\nnext\n" == out.read()
+
     def test_full_nonblocking_pipe_counts_a_short_line(self, monkeypatch, capfd) -> None:
         """A short line that a full non-blocking pipe does not take in time is counted lost."""
         monkeypatch.setattr(_sink, "WAIT_WRITABLE", 0.01)

@@ -470,8 +470,17 @@ class LineSink:
         if self._torn and not written:
             # The last line was cut short (a full non-blocking pipe): end it, so that
             # this line starts on a line of its own instead of being glued to it.
-            data = b"\n" + data
-            lead = 1
+            if self._atomic is not None and len(data) >= self._atomic:
+                # One more byte would pass what one write keeps whole on a pipe: the
+                # "\n" goes out first, on its own.
+                self._torn = False
+                ended, failed = self._write_all(fd, b"\n", 0)
+                if failed is not None:
+                    self._torn = not ended
+                    return 0, failed
+            else:
+                data = b"\n" + data
+                lead = 1
         view = memoryview(data)
         deadline = None
         error: BaseException | None = None
