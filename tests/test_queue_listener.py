@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 import tracelog
 from tests.conftest import emit
 from tracelog import _queue, _state
+from tracelog.stdlib import JsonFormatter, JsonStreamHandler
 
 
 def parse(path: Path) -> list[dict[str, Any]]:
@@ -357,4 +359,52 @@ class TestLossCountOnAFile:
             line.split(" to ")[0].removeprefix("tracelog: ")
             for line in proc.stderr.splitlines()
             if "were lost" in line
+        ]
+
+
+class TestFlush:
+    def test_flush_writes_what_is_queued(self, framework, tmp_path, no_flush_delay_expiry) -> None:
+        """handler.flush() writes the queued lines at once (not after the flush delay)."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            for i in range(3):
+                emit(framework, "info", "queued", i=i)
+            queued().flush()
+            assert [0, 1, 2] == [x["i"] for x in parse(path)]
+            tracelog.shutdown()
+
+    def test_flush_on_a_stuck_sink_returns(self, monkeypatch) -> None:
+        """A sink whose write blocks ends flush()'s wait after the stall bound; the line is
+        still written once the sink takes it."""
+        monkeypatch.setattr(_queue, "STALL_TIMEOUT", 0.2)
+        gate = threading.Event()
+
+        class Gated(io.StringIO):
+            def write(self, text: str) -> int:
+                gate.wait(30)
+                return super().write(text)
+
+        stream = Gated()
+        target = JsonStreamHandler(stream)
+        target.setFormatter(JsonFormatter())
+        handler = _queue.TracelogQueueHandler(target)
+        handler.start()
+        try:
+            logger = logging.getLogger("flush.stuck")
+            logger.addHandler(handler)
+            logger.propagate = False
+            logger.warning("held by the sink")
+            flushing = threading.Thread(target=handler.flush)
+            flushing.start()
+            flushing.join(30)  # a liveness bound: flush() must come back by itself
+            returned = not flushing.is_alive()
+            gate.set()
+        finally:
+            gate.set()
+            handler.close()
+            logger.removeHandler(handler)
+        assert returned
+        assert ["held by the sink"] == [
+            orjson.loads(x)["message"] for x in stream.getvalue().splitlines()
         ]

@@ -432,10 +432,18 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
                 else:
                     self._room.notify_all()
 
-    def wait_written(self) -> None:
-        """Wake the listener and wait until it has written everything queued so far."""
+    def wait_written(self) -> bool:
+        """Wake the listener and wait until it has written everything queued so far.
+
+        False if it wrote nothing for ``STALL_TIMEOUT`` seconds (a sink whose write
+        blocks): the wait ends then, as :meth:`stop`'s does, and the lines stay queued.
+        """
+        if threading.get_ident() == self._listener_ident:
+            return False  # the listener itself (its stream's write() flushed us)
+        stall = STALL_TIMEOUT
         items = self.items
         local = self._local
+        seen, last = self.handled, time.monotonic()
         # A signal handler that logs meanwhile must not wait for room: this thread holds
         # the lock it would wait on (see _put_full).
         local.waiting = True
@@ -446,10 +454,27 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
                     while self.running and (items or self.state == BUSY):
                         self.wake()
                         self._room.wait(_POLL)
+                        now = time.monotonic()
+                        if self.handled != seen:
+                            seen, last = self.handled, now
+                        elif now - last >= stall:
+                            return False
                 finally:
                     self.waiters -= 1
         finally:
             local.waiting = False
+        return True
+
+    def flush(self) -> None:
+        """Wait until the lines queued so far are written, then flush the target.
+
+        ``logging.shutdown()`` and a user's ``handler.flush()`` come here. A sink that
+        takes nothing for ``STALL_TIMEOUT`` seconds ends the wait: flushing never hangs
+        the program on a stuck stream.
+        """
+        if self.running:
+            self.wait_written()
+        self.target.flush()
 
     def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]
         """Filter (the sampler, if configured) and queue, without the handler lock.
