@@ -408,3 +408,27 @@ class TestFlush:
         assert ["held by the sink"] == [
             orjson.loads(x)["message"] for x in stream.getvalue().splitlines()
         ]
+
+
+class _LogsWhenShown:
+    """A value whose repr logs a line of its own (on the thread that renders it)."""
+
+    def __repr__(self) -> str:
+        logging.getLogger("inner").warning("logged by a repr")
+        return "<shown>"
+
+
+class TestLinesLoggedWhileRendering:
+    def test_lines_queued_before_stay_ahead(
+        self, framework, tmp_path, no_flush_delay_expiry
+    ) -> None:
+        """A line a value's repr logs on the listener lands after the lines queued before
+        its own, and before its own (as in direct mode)."""
+        path = tmp_path / "q.log"
+        with path.open("a") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            emit(framework, "info", "before")
+            emit(framework, "info", "shown", value=_LogsWhenShown())
+            queued().flush()
+            tracelog.shutdown()
+        assert ["before", "logged by a repr", "shown"] == [x["message"] for x in parse(path)]

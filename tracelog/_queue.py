@@ -157,6 +157,8 @@ class TracelogQueueListener:
         self.owner = owner
         self.target = target
         self._thread: threading.Thread | None = None
+        # The batch the listener is taking lines into, while it renders them.
+        self.assembling: list[bytes] | None = None
 
     def start(self) -> None:
         """Start the listener thread (a daemon: exit drains it through ``atexit``)."""
@@ -245,6 +247,7 @@ class TracelogQueueListener:
         freed = 0  # slots freed since calls waiting for room were last told
         while items or carried is not None:
             batch: list[bytes] = []
+            self.assembling = batch
             size = taken = 0
             if carried is not None:
                 batch.append(carried)
@@ -262,6 +265,7 @@ class TracelogQueueListener:
                     else:
                         write(sink, batch, 0)
                         batch, size = [], 0
+                        self.assembling = batch
                         target.handle(item)
                         continue
                 except Exception:  # a bug must not kill the listener and stall the app
@@ -272,6 +276,7 @@ class TracelogQueueListener:
                     break
                 batch.append(line)
                 size += len(line)
+            self.assembling = None
             owner.handled += taken
             freed += taken
             if owner.waiters and (freed >= owner.refill or not items):
@@ -286,6 +291,18 @@ class TracelogQueueListener:
                 # Give way to the app: if it is busy, it runs until the GIL's switch
                 # interval hands the listener its next batch; if not, this costs nothing.
                 time.sleep(0)
+
+    def write_assembled(self) -> None:
+        """On the listener thread: write the lines of the batch taken so far, now.
+
+        A line logged while the listener renders (a value's ``__repr__`` that logs) is
+        written directly; the lines queued before the one being rendered go first.
+        """
+        batch = self.assembling
+        if batch:
+            lines = batch[:]
+            batch.clear()  # the listener's size count only overstates: batches stay whole
+            self._write(self.target.sink, lines, 0)
 
     def _write(self, sink: LineSink, batch: list[bytes], carried: int) -> None:
         """Write a batch of lines; the sink counts each line a failed write lost."""
@@ -533,7 +550,10 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
                 write_item(self.target, item)
             return
         if self.state == BUSY and threading.get_ident() == self._listener_ident:
-            write_item(self.target, item)  # logged from inside the listener's write
+            # Logged from inside the listener (a value's __repr__ while it renders, the
+            # stream's write()): written directly, after the lines taken before it.
+            self.listener.write_assembled()
+            write_item(self.target, item)
             return
         items = self.items
         if len(items) >= self.maxsize:
