@@ -63,6 +63,33 @@ def no_flush_delay_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_queue, "FLUSH_DELAY", 3600.0)
 
 
+class Gated(io.StringIO):
+    """A stream whose ``write()`` waits for *gate*, and sets *entered* when one begins."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        super().__init__()
+        self.gate, self.entered = gate, threading.Event()
+
+    def write(self, text: str) -> int:
+        self.entered.set()
+        self.gate.wait(30)
+        return super().write(text)
+
+
+def started_on(
+    stream: io.StringIO, name: str
+) -> tuple[_queue.TracelogQueueHandler, logging.Logger]:
+    """A started queue handler writing JSON lines to *stream*, and a logger using only it."""
+    target = JsonStreamHandler(stream)
+    target.setFormatter(JsonFormatter())
+    handler = _queue.TracelogQueueHandler(target)
+    handler.start()
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    return handler, logger
+
+
 class TestBatchedWrites:
     def test_burst_is_batched_and_every_line_whole(self, framework, tmp_path, writes) -> None:
         """200 queued lines reach a file in fewer writes than lines, whole and in order."""
@@ -379,21 +406,9 @@ class TestFlush:
         still written once the sink takes it."""
         monkeypatch.setattr(_queue, "STALL_TIMEOUT", 0.2)
         gate = threading.Event()
-
-        class Gated(io.StringIO):
-            def write(self, text: str) -> int:
-                gate.wait(30)
-                return super().write(text)
-
-        stream = Gated()
-        target = JsonStreamHandler(stream)
-        target.setFormatter(JsonFormatter())
-        handler = _queue.TracelogQueueHandler(target)
-        handler.start()
+        stream = Gated(gate)
+        handler, logger = started_on(stream, "flush.stuck")
         try:
-            logger = logging.getLogger("flush.stuck")
-            logger.addHandler(handler)
-            logger.propagate = False
             logger.warning("held by the sink")
             flushing = threading.Thread(target=handler.flush)
             flushing.start()
@@ -403,7 +418,7 @@ class TestFlush:
         finally:
             gate.set()
             handler.close()
-            logger.removeHandler(handler)
+            logger.handlers.clear()
         assert returned
         assert ["held by the sink"] == [
             orjson.loads(x)["message"] for x in stream.getvalue().splitlines()
@@ -440,25 +455,12 @@ class TestLoggingDuringShutdown:
         lines still queued, not ahead of them."""
         monkeypatch.setattr(_queue, "FLUSH_DELAY", 0.0)
         monkeypatch.setattr(_queue, "STALL_TIMEOUT", 30.0)
-        entered, gate = threading.Event(), threading.Event()
-
-        class Gated(io.StringIO):
-            def write(self, text: str) -> int:
-                entered.set()
-                gate.wait(30)
-                return super().write(text)
-
-        stream = Gated()
-        target = JsonStreamHandler(stream)
-        target.setFormatter(JsonFormatter())
-        handler = _queue.TracelogQueueHandler(target)
-        handler.start()
-        logger = logging.getLogger("drain.order")
-        logger.addHandler(handler)
-        logger.propagate = False
+        gate = threading.Event()
+        stream = Gated(gate)
+        handler, logger = started_on(stream, "drain.order")
         try:
             logger.warning("first")
-            assert entered.wait(30)  # the listener holds "first" in the sink's write
+            assert stream.entered.wait(30)  # the listener holds "first" in the sink's write
             logger.warning("second")  # queued behind it
             stopping = threading.Thread(target=handler.stop)
             stopping.start()
@@ -470,6 +472,6 @@ class TestLoggingDuringShutdown:
         finally:
             gate.set()
             handler.close()
-            logger.removeHandler(handler)
+            logger.handlers.clear()
         messages = [orjson.loads(x)["message"] for x in stream.getvalue().splitlines()]
         assert ["first", "second", "third"] == messages
