@@ -72,14 +72,7 @@ def run(kind: str, threads: int, lines: int, path: Path) -> tuple[float, int, in
                 else:
                     std.info("line", extra={"expect": sid, "n": n})
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    barrier.wait()
-    start = time.perf_counter_ns()
-    for w in workers:
-        w.join()
-    elapsed = time.perf_counter_ns() - start
+    elapsed = together(work, threads, barrier)
     tracelog.shutdown()
     stream.close()
     bad = written = 0
@@ -131,6 +124,12 @@ def busy_run(threads: int, units: int, reps: int) -> float:
         for _ in range(units):
             busy(reps)
 
+    return together(work, threads, barrier) / (threads * units)
+
+
+def together(work: Callable[[], None], threads: int, barrier: threading.Barrier) -> int:
+    """Run *work* in *threads* threads that each wait at *barrier* (sized one more, for
+    this thread) before working; wall ns from the barrier's release to the last one's end."""
     workers = [threading.Thread(target=work) for _ in range(threads)]
     for w in workers:
         w.start()
@@ -138,7 +137,7 @@ def busy_run(threads: int, units: int, reps: int) -> float:
     start = time.perf_counter_ns()
     for w in workers:
         w.join()
-    return (time.perf_counter_ns() - start) / (threads * units)
+    return time.perf_counter_ns() - start
 
 
 def write_calls() -> float:
