@@ -447,31 +447,3 @@ class TestLinesLoggedWhileRendering:
             queued().flush()
             tracelog.shutdown()
         assert ["before", "logged by a repr", "shown"] == [x["message"] for x in parse(path)]
-
-
-class TestLoggingDuringShutdown:
-    def test_a_thread_keeps_its_order_while_the_queue_drains(self, monkeypatch) -> None:
-        """A line logged while stop() drains the queue goes behind the same thread's
-        lines still queued, not ahead of them."""
-        monkeypatch.setattr(_queue, "FLUSH_DELAY", 0.0)
-        monkeypatch.setattr(_queue, "STALL_TIMEOUT", 30.0)
-        gate = threading.Event()
-        stream = Gated(gate)
-        handler, logger = started_on(stream, "drain.order")
-        try:
-            logger.warning("first")
-            assert stream.entered.wait(30)  # the listener holds "first" in the sink's write
-            logger.warning("second")  # queued behind it
-            stopping = threading.Thread(target=handler.stop)
-            stopping.start()
-            while handler.running:  # stop() has begun draining
-                time.sleep(0.001)
-            logger.warning("third")
-            gate.set()
-            stopping.join(30)
-        finally:
-            gate.set()
-            handler.close()
-            logger.handlers.clear()
-        messages = [orjson.loads(x)["message"] for x in stream.getvalue().splitlines()]
-        assert ["first", "second", "third"] == messages

@@ -392,10 +392,6 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         later calls are counted instead of written: the process can still exit.
         """
         if self.running:
-            # Before `running` turns False: a call that sees it False queues its line
-            # behind the ones still queued (its own thread's among them) while the
-            # listener drains them.
-            self.stopping = True
             self.running = False
             if not self.listener.stop(timeout):
                 self.abandoned = True
@@ -550,11 +546,6 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         if not self.running:
             if self.abandoned:
                 self.lost_at_exit += 1
-            elif self.stopping and not self.stopped:
-                # stop() is draining the queue: behind what is queued, not ahead of it.
-                self.items.append(item)
-                if self.stopped:  # the listener left meanwhile: stop() drained before this
-                    self._drain()
             else:
                 write_item(self.target, item)
             return
