@@ -424,6 +424,57 @@ class TestFlush:
             orjson.loads(x)["message"] for x in stream.getvalue().splitlines()
         ]
 
+    def test_flush_returns_while_another_thread_keeps_logging(self, tmp_path) -> None:
+        """flush() waits for the lines queued before it, not for a queue that another
+        thread keeps filling."""
+        path = tmp_path / "q.log"
+        done = threading.Event()
+        logger = logging.getLogger("flush.busy")
+
+        def chatter() -> None:
+            while not done.is_set():
+                logger.info("chatter")
+
+        talker = threading.Thread(target=chatter)
+        with path.open("ab") as stream:
+            tracelog.configure(stream=stream, queue=True)
+            try:
+                logger.warning("before the flush")
+                talker.start()
+                flushing = threading.Thread(target=queued().flush)
+                flushing.start()
+                flushing.join(30)  # a liveness bound: it returns while the chatter goes on
+                returned = not flushing.is_alive()
+            finally:
+                done.set()
+                if talker.is_alive():
+                    talker.join(30)
+                tracelog.shutdown()
+        assert returned
+        assert "before the flush" == parse(path)[0]["message"]
+
+    def test_records_written_one_by_one_count_as_progress(self) -> None:
+        """Through a target with a filter (each record handled on its own), a slow but
+        working sink is not taken for a stuck one: stopping writes every line."""
+
+        class Slow(io.StringIO):
+            def write(self, text: str) -> int:
+                time.sleep(0.001)
+                return super().write(text)
+
+        stream = Slow()
+        handler, logger = started_on(stream, "flush.slow")
+        handler.target.addFilter(lambda record: True)
+        try:
+            for i in range(600):  # about 0.6 s of writes, twice the stall bound
+                logger.warning("slow %d", i)
+            finished = handler.listener.stop(stall=0.3)
+        finally:
+            handler.close()
+            logger.handlers.clear()
+        assert finished
+        assert (600, 0) == (len(stream.getvalue().splitlines()), handler.lost_at_exit)
+
 
 class _LogsWhenShown:
     """A value whose repr logs a line of its own (on the thread that renders it)."""

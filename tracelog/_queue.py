@@ -124,15 +124,22 @@ def _stop_all() -> None:
         handler.stop()
 
 
+class _Written(threading.Event):
+    """The mark :meth:`TracelogQueueHandler.wait_written` queues: set once every line
+    queued before it is written (or counted lost)."""
+
+
 def write_item(target: JsonStreamHandler, item: Any) -> None:
     """Write one queued item through *target*.
 
     A structlog event is a tuple ``(render, renderer, logger_name, levelno, fields, ctx,
-    service, time)`` whose ``render(renderer, ...)`` makes the line; anything else is a
-    ``LogRecord``.
+    service, time)`` whose ``render(renderer, ...)`` makes the line; a ``_Written`` mark
+    is set; anything else is a ``LogRecord``.
     """
     if type(item) is tuple:
         target.sink.write(item[0](*item[1:]))
+    elif type(item) is _Written:
+        item.set()
     else:
         target.handle(item)
 
@@ -209,7 +216,7 @@ class TracelogQueueListener:
             if owner.stopping:
                 return
             owner.state = IDLE
-            owner.notify_waiters()  # join(): everything queued so far is written
+            owner.notify_waiters()  # calls waiting for room: the queue is empty
             if not items and not owner.stopping:
                 wake.acquire()
             owner.state = BUSY
@@ -260,6 +267,13 @@ class TracelogQueueListener:
                     if type(item) is tuple:
                         render, renderer, name, levelno, fields, ctx, service, ts = item
                         line = render(renderer, name, levelno, fields, ctx, service, ts)
+                    elif type(item) is _Written:
+                        # wait_written(): the lines before it go out now, then it is set.
+                        write(sink, batch, 0)
+                        batch, size = [], 0
+                        self.assembling = batch
+                        item.set()
+                        continue
                     elif line_of is not None:
                         line = line_of(item)
                     else:
@@ -267,6 +281,11 @@ class TracelogQueueListener:
                         batch, size = [], 0
                         self.assembling = batch
                         target.handle(item)
+                        # Written one by one: progress counts now, not after the queue
+                        # (stop() and wait_written() take no progress for a stuck sink).
+                        owner.handled += taken
+                        freed += taken
+                        taken = 0
                         continue
                 except Exception:  # a bug must not kill the listener and stall the app
                     target.handleError(item)
@@ -371,7 +390,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         self.wake_lock.acquire()
         self.state = BUSY
         self.urgent = False  # an ERROR or worse line is queued: no flush delay
-        self.waiters = 0  # threads waiting on _room: for room, or in join()
+        self.waiters = 0  # threads waiting on _room for room
         self._room = threading.Condition(threading.Lock())
         # Re-entrant: a signal handler may count a drop while its thread counts one.
         self._drop_lock = threading.RLock()
@@ -416,7 +435,9 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
                 item = items.popleft()
             except IndexError:
                 return
-            if self.abandoned:  # the listener is stuck in the sink: writing would hang too
+            if type(item) is _Written:
+                item.set()  # not a line: its waiter may go on
+            elif self.abandoned:  # the listener is stuck in the sink: writing would hang too
                 self.lost_at_exit += 1
             else:
                 write_item(self.target, item)
@@ -452,34 +473,29 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
     def wait_written(self) -> bool:
         """Wake the listener and wait until it has written everything queued so far.
 
-        False if it wrote nothing for ``STALL_TIMEOUT`` seconds (a sink whose write
-        blocks): the wait ends then, as :meth:`stop`'s does, and the lines stay queued.
+        A mark is queued behind those lines and waited for, so lines queued later (other
+        threads keep logging) do not hold the wait up. False if the listener wrote
+        nothing for ``STALL_TIMEOUT`` seconds (a sink whose write blocks): the wait ends
+        then, as :meth:`stop`'s does, and the lines stay queued.
         """
-        if threading.get_ident() == self._listener_ident:
-            return False  # the listener itself (its stream's write() flushed us)
-        stall = STALL_TIMEOUT
-        items = self.items
-        local = self._local
+        if not self.running or threading.get_ident() == self._listener_ident:
+            return False  # no listener, or the listener itself (its stream flushed us)
+        mark = _Written()
+        self.items.append(mark)
+        self.urgent = True  # no flush delay: the caller waits
+        self.wake()
         seen, last = self.handled, time.monotonic()
-        # A signal handler that logs meanwhile must not wait for room: this thread holds
-        # the lock it would wait on (see _put_full).
-        local.waiting = True
-        try:
-            with self._room:
-                self.waiters += 1
-                try:
-                    while self.running and (items or self.state == BUSY):
-                        self.wake()
-                        self._room.wait(_POLL)
-                        now = time.monotonic()
-                        if self.handled != seen:
-                            seen, last = self.handled, now
-                        elif now - last >= stall:
-                            return False
-                finally:
-                    self.waiters -= 1
-        finally:
-            local.waiting = False
+        while not mark.wait(_POLL):
+            if self.stopped:
+                # stop() drained the queue (setting the mark), or finished just before
+                # the mark was queued: this thread writes what is left.
+                self._drain()
+                return mark.is_set()
+            now = time.monotonic()
+            if self.handled != seen:
+                seen, last = self.handled, now
+            elif now - last >= STALL_TIMEOUT:
+                return False
         return True
 
     def flush(self) -> None:
