@@ -495,6 +495,13 @@ class TestLinesLoggedWhileRendering:
             tracelog.configure(stream=stream, queue=True)
             emit(framework, "info", "before")
             emit(framework, "info", "shown", value=_LogsWhenShown())
+            emit(framework, "info", "shown again", value=_LogsWhenShown())
             queued().flush()
             tracelog.shutdown()
-        assert ["before", "logged by a repr", "shown"] == [x["message"] for x in parse(path)]
+        assert [
+            "before",
+            "logged by a repr",
+            "shown",
+            "logged by a repr",
+            "shown again",
+        ] == [x["message"] for x in parse(path)]

@@ -322,9 +322,12 @@ class TracelogQueueListener:
             lines = batch[:]
             batch.clear()  # the listener's size count only overstates: batches stay whole
             self._write(self.target.sink, lines, 0)
+            self.assembling = batch  # the listener goes on taking lines into it
 
     def _write(self, sink: LineSink, batch: list[bytes], carried: int) -> None:
         """Write a batch of lines; the sink counts each line a failed write lost."""
+        # Being written now: a line the stream's write() logs must not write it again.
+        self.assembling = None
         if not batch:
             return
         owner = self.owner
