@@ -269,17 +269,15 @@ class TracelogQueueListener:
                         line = render(renderer, name, levelno, fields, ctx, service, ts)
                     elif type(item) is _Written:
                         # wait_written(): the lines before it go out now, then it is set.
-                        write(sink, batch, 0)
-                        batch, size = [], 0
-                        self.assembling = batch
+                        self.write_assembled()
+                        size = 0
                         item.set()
                         continue
                     elif line_of is not None:
                         line = line_of(item)
                     else:
-                        write(sink, batch, 0)
-                        batch, size = [], 0
-                        self.assembling = batch
+                        self.write_assembled()
+                        size = 0
                         target.handle(item)
                         # Written one by one: progress counts now, not after the queue
                         # (stop() and wait_written() take no progress for a stuck sink).
@@ -295,7 +293,6 @@ class TracelogQueueListener:
                     break
                 batch.append(line)
                 size += len(line)
-            self.assembling = None
             owner.handled += taken
             freed += taken
             if owner.waiters and (freed >= owner.refill or not items):
@@ -314,8 +311,9 @@ class TracelogQueueListener:
     def write_assembled(self) -> None:
         """On the listener thread: write the lines of the batch taken so far, now.
 
-        A line logged while the listener renders (a value's ``__repr__`` that logs) is
-        written directly; the lines queued before the one being rendered go first.
+        Before a line logged while the listener renders (a value's ``__repr__`` that
+        logs), which is written directly, and before a flush mark or a record that goes
+        through the target handler on its own.
         """
         batch = self.assembling
         if batch:
@@ -461,7 +459,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
                 wake.release()
 
     def notify_waiters(self, freed: int = 0) -> None:
-        """Tell threads waiting for room (or in ``join()``) to look again.
+        """Tell threads waiting for room to look again.
 
         With *freed*, as many as there are free slots (the rest would find the queue
         full again); otherwise all of them.
@@ -508,8 +506,7 @@ class TracelogQueueHandler(logging.handlers.QueueHandler):
         takes nothing for ``STALL_TIMEOUT`` seconds ends the wait: flushing never hangs
         the program on a stuck stream.
         """
-        if self.running:
-            self.wait_written()
+        self.wait_written()
         self.target.flush()
 
     def handle(self, record: logging.LogRecord) -> logging.LogRecord | bool:  # type: ignore[override]

@@ -48,8 +48,6 @@ class State:
         callsite: whether lines carry the call's module, function and line.
         direct: no sampler, queue, call site or structlog bridge: a structlog call's
             line can be encoded and written at once (worked out here, not per call).
-        quick_queue: queue mode without a sampler, call site or structlog bridge: a
-            structlog call's fields can be queued as they are, for the encoder.
     """
 
     handler: JsonStreamHandler | None
@@ -63,7 +61,6 @@ class State:
     level: int
     callsite: bool = False
     direct: bool = field(init=False)
-    quick_queue: bool = field(init=False)
 
     def __post_init__(self) -> None:
         direct = (
@@ -73,13 +70,6 @@ class State:
             and self.bridges[1] is None
         )
         object.__setattr__(self, "direct", direct)
-        quick = (
-            self.queue is not None
-            and self.sampler is None
-            and not self.callsite
-            and self.bridges[1] is None
-        )
-        object.__setattr__(self, "quick_queue", quick)
 
 
 UNCONFIGURED = State(None, None, None, None, None, None, None, (None, None), 20)

@@ -315,7 +315,8 @@ class JsonFormatter(OrjsonFormatter):
         )
         # configure(span_events=/otel_logs=) puts its bridge here, as on structlog's
         # JsonRenderer: the line and the bridge share one capture and one field read.
-        self._bridge_to = bridge
+        # Read at every record, so a bridge assigned later is used too.
+        self.bridge = bridge
         options = RecordFieldOptions(
             self.encoder.schema,
             required=getattr(self, "_required_fields", ()),
@@ -327,51 +328,37 @@ class JsonFormatter(OrjsonFormatter):
             reserved=kwargs.get("reserved_attrs"),
         )
         self._options = options if options.active else None
-        self.bridge = bridge  # after _options: the setter works out the plain path
-
-    @property
-    def bridge(self) -> Bridge | None:
-        """The bridge each record also goes to (``configure(span_events=/otel_logs=)``)."""
-        return self._bridge_to
-
-    @bridge.setter
-    def bridge(self, bridge: Bridge | None) -> None:
-        self._bridge_to = bridge
-        self._plain = getattr(self, "_options", None) is None
 
     def format_bytes(self, record: logging.LogRecord) -> bytes:
         """The line for *record* as UTF-8 bytes ending in a newline; never raises."""
         attrs = record.__dict__
         ctx: Any = attrs.get(TRACE_ATTR, _UNSET)
         span = exc_info = site = None
-        if (
-            ctx is _UNSET
-            and self._plain
-            and record.exc_info is None
-            and not record.stack_info
-            and _nothing_bound()
-        ):
+        if ctx is _UNSET:
+            # No filter ran: we are still on the caller's thread (direct handler).
+            if self.bridge is None:
+                ctx, service = capture()
+            else:  # the bridge wants the span object too: one lookup for both
+                span, ctx, service = capture_span()
+            usual = (
+                self._options is None
+                and record.exc_info is None
+                and not record.stack_info
+                and _nothing_bound()
+            )
+        else:
+            service = getattr(record, SERVICE_ATTR, None)
+            usual = False
+        if usual:
             # The usual record, as logging made it on this thread a moment ago: no
             # filter captured anything, no exception, no structlog contextvars bound,
             # no python-json-logger options. No helper calls: this is the stdlib path's
             # share of every line.
-            if self._bridge_to is None:
-                ctx, service = capture()
-            else:  # the bridge wants the span object too: one lookup for both
-                span, ctx, service = capture_span()
             message = record.msg
             if record.args or type(message) is not str:
                 message = render.format_percent(message, record.args)
             fields = None if len(attrs) <= _PLAIN_RECORD_SIZE else _user_fields(attrs)
         else:
-            if ctx is _UNSET:
-                # No filter ran: we are still on the caller's thread (direct handler).
-                if self._bridge_to is None:
-                    ctx, service = capture()
-                else:  # the bridge wants the span object too: one lookup for both
-                    span, ctx, service = capture_span()
-            else:
-                service = getattr(record, SERVICE_ATTR, None)
             message, fields, exc_info = record_parts(record)
             if self._options is not None:
                 fields, site = self._options.apply(record, fields)
@@ -387,7 +374,7 @@ class JsonFormatter(OrjsonFormatter):
             exc_info,
             site,
         )
-        if self._bridge_to is not None and not getattr(record, BRIDGED_ATTR, False):
+        if self.bridge is not None and not getattr(record, BRIDGED_ATTR, False):
             self._bridge(record, message, ctx, fields, exc_info, span)
         return line
 

@@ -224,22 +224,6 @@ class JsonRenderer:
             self.bridge.emit(ts, levelno, levelname, name, message, ctx, event_dict, exc_info, span)
         return line
 
-    def render_plain(
-        self,
-        logger_name: Any,
-        levelno: int,
-        event_dict: EventDict,
-        ctx: TraceContext | None,
-        service: str | None,
-        ts: float,
-    ) -> bytes:
-        """Render a queued common call (a text message, nothing else to take out of the
-        fields: see ``_plain``) on queue mode's listener, straight through the encoder."""
-        event = event_dict.pop("event")
-        return self.encoder.encode(
-            ts, levelno, level_name(levelno), logger_name, event, ctx, service, event_dict
-        )
-
     def render_deferred(
         self,
         logger_name: Any,
@@ -661,23 +645,6 @@ class BoundLogger(BoundLoggerBase):
             (state.sink or _default_sink()).write(line)
             return None
         fields["event"] = event
-        if state.quick_queue and _plain(event, fields):
-            # Queue mode's common call: the ids and the time now; the listener takes the
-            # fields straight to the encoder, as direct mode does here.
-            ctx, service = capture()
-            state.queue.put(  # type: ignore[union-attr]  # quick_queue: it is set
-                (
-                    JsonRenderer.render_plain,
-                    renderer,
-                    name,
-                    levelno,
-                    fields,
-                    ctx,
-                    service,
-                    time.time(),
-                )
-            )
-            return None
         if state.callsite:
             fields[CALLSITE_KEY] = callsite()
         if sampler is not None:
