@@ -254,6 +254,14 @@ class TestWaitingForRoom:
             notify(self, freed)
 
         monkeypatch.setattr(_queue.TracelogQueueHandler, "notify_waiters", recording)
+        real_write = os.write
+
+        def slow_write(fd: int, data: Any) -> int:
+            if fd > 2:  # the sink slower than the caller, whatever the machine's load
+                time.sleep(0.005)
+            return real_write(fd, data)
+
+        monkeypatch.setattr(os, "write", slow_write)
         path = tmp_path / "q.log"
         with path.open("a") as stream:
             tracelog.configure(stream=stream, queue=True, queue_size=800)
